@@ -1,0 +1,3 @@
+module github.com/selfheal/engine/abi
+
+go 1.24
