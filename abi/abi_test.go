@@ -128,7 +128,7 @@ func TestRequestJSONNames(t *testing.T) {
 }
 
 func TestOutcomeValid(t *testing.T) {
-	for _, o := range []Outcome{OutcomeRetry, OutcomeUseElement, OutcomeGiveUp, OutcomeAbort} {
+	for _, o := range []Outcome{OutcomeRetry, OutcomeUseElement, OutcomeGiveUp, OutcomeAbort, OutcomeDone} {
 		if !o.Valid() {
 			t.Errorf("%q not valid", o)
 		}

@@ -94,12 +94,16 @@ const (
 	OutcomeGiveUp Outcome = "give_up"
 	// OutcomeAbort: stop healing this action; the engine reports failure.
 	OutcomeAbort Outcome = "abort"
+	// OutcomeDone: the strategy achieved the action's effect itself (for
+	// example it loaded a cached copy of the page the navigation wanted);
+	// the engine counts the action as done without repeating it.
+	OutcomeDone Outcome = "done"
 )
 
 // Valid reports whether o is an outcome of this ABI version.
 func (o Outcome) Valid() bool {
 	switch o {
-	case OutcomeRetry, OutcomeUseElement, OutcomeGiveUp, OutcomeAbort:
+	case OutcomeRetry, OutcomeUseElement, OutcomeGiveUp, OutcomeAbort, OutcomeDone:
 		return true
 	}
 	return false
