@@ -394,6 +394,9 @@ func (e *Executor) Execute(ctx context.Context, st Step) Report {
 				e.record(ctx, att, st)
 				rep.Attempts = append(rep.Attempts, att)
 				continue
+			case abi.OutcomeDone:
+				// The strategy did the action's work itself.
+				perf, err = Performed{}, nil
 			case abi.OutcomeUseElement:
 				a := st.Action
 				a.Target = elementTarget(res)

@@ -166,6 +166,13 @@ func TestExecute(t *testing.T) {
 			wantOutcomes: []string{"strategy_error"}, wantSuccess: []bool{true},
 		},
 		{
+			name: "done counts without repeating", results: []error{errMissing},
+			strategies: listSelector{"use_cached_version"},
+			out:        map[string]abi.Result{"use_cached_version": {Outcome: abi.OutcomeDone}},
+			wantOK:     true, wantLevels: []int{0},
+			wantOutcomes: []string{"done"}, wantSuccess: []bool{true},
+		},
+		{
 			name: "use element acts on the element at the healing level", results: []error{errMissing, nil},
 			strategies: listSelector{"use_alternative_selector"},
 			out: map[string]abi.Result{"use_alternative_selector": {Outcome: abi.OutcomeUseElement,
