@@ -423,4 +423,3 @@ func minTime(a, b time.Time) time.Time {
 }
 
 var _ hostabi.Host = (*session)(nil)
-
