@@ -109,10 +109,76 @@ type prepared struct {
 	xsteps                   []string
 	testID                   string
 	clickable, hasNeighbours bool
+	idStability              float64
+	textsDone                bool
+	// memo caches text comparisons of a fingerprint with candidate texts;
+	// pages repeat texts ("Edit", "Delete") so most lookups hit.
+	memo [6]map[string]float64
 }
 
+// memoRatio compares the fingerprint's text slot k with have through the
+// memo; sim is ratioNorm or textSimNorm.
+func (fp *prepared) memoRatio(k int, want, have string, sim func(a, b string) float64) float64 {
+	if want == have {
+		return 1
+	}
+	m := fp.memo[k]
+	if m == nil {
+		m = make(map[string]float64)
+		fp.memo[k] = m
+	}
+	if v, ok := m[have]; ok {
+		return v
+	}
+	v := sim(want, have)
+	m[have] = v
+	return v
+}
+
+// prepareFingerprint also drops the fingerprint's generated-looking classes
+// and rates its id's stability; candidates skip that work.
+func prepareFingerprint(e *abi.Element) prepared {
+	p := prepare(e)
+	stable := p.classes[:0:0]
+	for _, c := range p.classes {
+		if Stability(c) == 1 {
+			stable = append(stable, c)
+		}
+	}
+	p.classes = stable
+	p.idStability = Stability(e.Attrs["id"])
+	return p
+}
+
+// prepare normalises a record's texts. Candidates use prepareLazy instead,
+// and normalise on first use, so that candidates pruned early cost little.
 func prepare(e *abi.Element) prepared {
-	p := prepared{e: e}
+	p := prepareLazy(e)
+	p.ensureTexts()
+	return p
+}
+
+func prepareLazy(e *abi.Element) prepared {
+	p := prepared{e: e, idStability: 1}
+	p.classes = strings.Fields(e.Attrs["class"])
+	p.xsteps = xpathTags(e.XPath)
+	for _, a := range testIDAttrs {
+		if v := e.Attrs[a]; v != "" {
+			p.testID = a + "=" + v
+			break
+		}
+	}
+	p.clickable = isClickable(e)
+	return p
+}
+
+// ensureTexts normalises the texts once.
+func (p *prepared) ensureTexts() {
+	if p.textsDone {
+		return
+	}
+	p.textsDone = true
+	e := p.e
 	t := e.VisibleText
 	if t == "" {
 		t = e.Text
@@ -124,20 +190,6 @@ func prepare(e *abi.Element) prepared {
 	p.accName = Normalize(e.Name)
 	p.nb = [4]string{Normalize(e.Neighbors.Above), Normalize(e.Neighbors.Below), Normalize(e.Neighbors.Left), Normalize(e.Neighbors.Right)}
 	p.hasNeighbours = p.nb != [4]string{}
-	for _, c := range strings.Fields(e.Attrs["class"]) {
-		if Stability(c) == 1 {
-			p.classes = append(p.classes, c)
-		}
-	}
-	p.xsteps = xpathTags(e.XPath)
-	for _, a := range testIDAttrs {
-		if v := e.Attrs[a]; v != "" {
-			p.testID = a + "=" + v
-			break
-		}
-	}
-	p.clickable = isClickable(e)
-	return p
 }
 
 // isClickable: elements a user presses, which pages swap for one another.
@@ -158,23 +210,52 @@ func isClickable(e *abi.Element) bool {
 	return false
 }
 
-// xpathTags turns /html[1]/body[1]/div[2] into [html body div2]: tags with
-// positions, compared step by step.
+// xpathTags turns /html[1]/body[1]/div[2] into its steps, compared one by
+// one.
 func xpathTags(xp string) []string {
 	xp = strings.TrimPrefix(xp, "/")
 	if xp == "" {
 		return nil
 	}
-	parts := strings.Split(xp, "/")
-	for i, p := range parts {
-		parts[i] = strings.Replace(strings.TrimSuffix(p, "]"), "[", "", 1)
-	}
-	return parts
+	return strings.Split(xp, "/")
 }
 
 // features fills f with per-feature similarities in [0, 1] and has with the
 // features the fingerprint can speak to.
 func features(fp, c *prepared, f *[NumFeatures]float64, has *[NumFeatures]bool) {
+	cheapFeatures(fp, c, f, has)
+	textFeatures(fp, c, f, has)
+}
+
+// textFeatures are the costly comparisons: texts, names and neighbours.
+// They are computed last so that a candidate whose other features cannot
+// reach the leaders is dropped before them (see rankFingerprint).
+func textFeatures(fp, c *prepared, f *[NumFeatures]float64, has *[NumFeatures]bool) {
+	c.ensureTexts()
+	if fp.text != "" {
+		has[FText] = true
+		f[FText] = fp.memoRatio(4, fp.text, c.text, textSimNorm)
+	}
+	if fp.accName != "" {
+		has[FAccName] = true
+		f[FAccName] = fp.memoRatio(5, fp.accName, c.accName, textSimNorm)
+	}
+	if fp.hasNeighbours {
+		has[FNeighbors] = true
+		f[FNeighbors] = neighbourSim(fp, c)
+	}
+}
+
+// textWeightsPresent marks the text features the fingerprint has, for the
+// upper bound of a candidate's score before they are computed.
+func textWeightsPresent(fp *prepared, has *[NumFeatures]bool) {
+	has[FText] = fp.text != ""
+	has[FAccName] = fp.accName != ""
+	has[FNeighbors] = fp.hasNeighbours
+}
+
+// cheapFeatures compares everything but texts.
+func cheapFeatures(fp, c *prepared, f *[NumFeatures]float64, has *[NumFeatures]bool) {
 	a, b := fp.e, c.e
 	*has = [NumFeatures]bool{}
 	*f = [NumFeatures]float64{}
@@ -251,20 +332,6 @@ func features(fp, c *prepared, f *[NumFeatures]float64, has *[NumFeatures]bool) 
 		f[FAttrs] = sum / float64(n)
 	}
 
-	if fp.text != "" {
-		has[FText] = true
-		f[FText] = textSimNorm(fp.text, c.text)
-	}
-	if fp.accName != "" {
-		has[FAccName] = true
-		f[FAccName] = textSimNorm(fp.accName, c.accName)
-	}
-
-	if fp.hasNeighbours {
-		has[FNeighbors] = true
-		f[FNeighbors] = neighbourSim(fp, c)
-	}
-
 	if len(fp.xsteps) > 0 {
 		has[FXPath] = true
 		f[FXPath] = pathSim(fp.xsteps, c.xsteps)
@@ -337,11 +404,14 @@ func neighbourSim(fp, c *prepared) float64 {
 			if have == "" {
 				continue
 			}
-			s := ratioNorm(want, have)
+			f := 1.0
 			if i != j {
-				s *= 0.8
+				f = 0.8
 			}
-			best = max(best, s)
+			if f*ratioBound(want, have) <= best {
+				continue
+			}
+			best = max(best, f*fp.memoRatio(i, want, have, ratioNorm))
 		}
 		sum += best
 	}
@@ -403,7 +473,7 @@ func sizeSim(a, b abi.Rect) float64 {
 // Similarity scores a candidate against a fingerprint with the weights, in
 // [0, 1].
 func Similarity(fingerprint, candidate *abi.Element, w *Weights) float64 {
-	fp, c := prepare(fingerprint), prepare(candidate)
+	fp, c := prepareFingerprint(fingerprint), prepare(candidate)
 	var f [NumFeatures]float64
 	var has [NumFeatures]bool
 	features(&fp, &c, &f, &has)
@@ -420,7 +490,7 @@ func combine(fp *prepared, f *[NumFeatures]float64, has *[NumFeatures]bool, w *W
 		}
 		wi := w[i]
 		if i == FID {
-			wi *= Stability(fp.e.Attrs["id"])
+			wi *= fp.idStability
 		}
 		num += wi * f[i]
 		den += wi

@@ -9,6 +9,9 @@ import (
 // Normalize lower-cases s, trims it and collapses every run of white space
 // into one space. Fuzzy comparisons work on normalised text.
 func Normalize(s string) string {
+	if isNormal(s) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
@@ -106,21 +109,79 @@ func textSimNorm(a, b string) float64 {
 	if len(short) > len(long) {
 		short, long = long, short
 	}
-	st, lt := strings.Fields(short), strings.Fields(long)
-	for _, w := range st {
+	ns, ok := wordsContained(short, long)
+	if !ok {
+		return r
+	}
+	// All words kept: 0.7 for a complete rewrite of the surroundings up to 1
+	// for no new words.
+	c := 0.7 + 0.3*float64(ns)/float64(strings.Count(long, " ")+1)
+	return max(r, c)
+}
+
+// isNormal reports whether s is already normalised ASCII, so that Normalize
+// can return it without allocating (the common case for short labels).
+func isNormal(s string) bool {
+	prevSpace := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf, c >= 'A' && c <= 'Z', c == '\t', c == '\n', c == '\r', c == '\f', c == '\v':
+			return false
+		case c == ' ':
+			if prevSpace {
+				return false
+			}
+			prevSpace = true
+		default:
+			prevSpace = false
+		}
+	}
+	return !prevSpace || s == ""
+}
+
+// ratioBound is a cheap upper bound of ratioNorm from byte lengths, exact
+// for ASCII: the distance is at least the difference of lengths.
+func ratioBound(a, b string) float64 {
+	la, lb := len(a), len(b)
+	if la == 0 || lb == 0 {
+		if la == lb {
+			return 1
+		}
+		return 0
+	}
+	return float64(min(la, lb)) / float64(max(la, lb))
+}
+
+// wordsContained reports whether every word of short (normalised, single
+// spaces) is a word of long, and how many words short has, without
+// allocating.
+func wordsContained(short, long string) (int, bool) {
+	n := 0
+	for short != "" {
+		w := short
+		if i := strings.IndexByte(short, ' '); i >= 0 {
+			w, short = short[:i], short[i+1:]
+		} else {
+			short = ""
+		}
+		n++
 		found := false
-		for _, v := range lt {
+		for rest := long; rest != ""; {
+			v := rest
+			if i := strings.IndexByte(rest, ' '); i >= 0 {
+				v, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = ""
+			}
 			if v == w {
 				found = true
 				break
 			}
 		}
 		if !found {
-			return r
+			return n, false
 		}
 	}
-	// All words kept: 0.7 for a complete rewrite of the surroundings up to 1
-	// for no new words.
-	c := 0.7 + 0.3*float64(len(st))/float64(len(lt))
-	return max(r, c)
+	return n, true
 }

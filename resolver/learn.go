@@ -19,8 +19,8 @@ type Example struct {
 
 // FitOptions tune Fit. Zero values take the defaults.
 type FitOptions struct {
-	Epochs       int     // passes over the examples (default 50)
-	LearningRate float64 // step size (default 0.05)
+	Epochs       int     // passes over the examples (default 100)
+	LearningRate float64 // step size (default 2)
 	Margin       float64 // score lead to aim for (default 0.15)
 }
 
@@ -35,10 +35,10 @@ var ErrNoExamples = errors.New("resolver: no usable training examples")
 // stay in [0.01, 10] so that no feature is switched off for good.
 func Fit(examples []Example, start Weights, opt FitOptions) (Weights, error) {
 	if opt.Epochs <= 0 {
-		opt.Epochs = 50
+		opt.Epochs = 100
 	}
 	if opt.LearningRate <= 0 {
-		opt.LearningRate = 0.05
+		opt.LearningRate = 2
 	}
 	if opt.Margin <= 0 {
 		opt.Margin = 0.15
@@ -58,7 +58,7 @@ func Fit(examples []Example, start Weights, opt FitOptions) (Weights, error) {
 			return start, fmt.Errorf("resolver: example %d: correct index %d outside the snapshot's %d elements", n, ex.Correct, len(ex.Snapshot.Elements))
 		}
 		fp := ex.Fingerprint
-		d := prepped{fp: prepare(&fp)}
+		d := prepped{fp: prepareFingerprint(&fp)}
 		for i := range ex.Snapshot.Elements {
 			c := prepare(&ex.Snapshot.Elements[i])
 			var v vec
@@ -109,7 +109,7 @@ func denominator(fp *prepared, has *[NumFeatures]bool, w *Weights) float64 {
 		if has[i] {
 			wi := w[i]
 			if i == FID {
-				wi *= Stability(fp.e.Attrs["id"])
+				wi *= fp.idStability
 			}
 			den += wi
 		}

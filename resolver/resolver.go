@@ -1,9 +1,10 @@
 package resolver
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/selfheal/engine/abi"
@@ -122,6 +123,7 @@ type run struct {
 	prep    []prepared
 	fp      *prepared
 	details *abi.ResolutionDetails
+	limit   int
 }
 
 func (r *Resolver) run(s *abi.Snapshot, t abi.Target, p abi.HealingProfile, limit int, choose bool) (abi.Resolution, error) {
@@ -146,7 +148,7 @@ func (r *Resolver) run(s *abi.Snapshot, t abi.Target, p abi.HealingProfile, limi
 	if t.CSS == "" && t.XPath == "" && !hasSemantic(&t) && t.Fingerprint == nil {
 		return res, ErrEmptyTarget
 	}
-	ru := &run{r: r, s: s, t: &t, p: p, details: &res.Details}
+	ru := &run{r: r, s: s, t: &t, p: p, details: &res.Details, limit: limit}
 
 	// Explicit locators narrow the pool; an exact unique hit is the answer.
 	var pool []int
@@ -202,10 +204,15 @@ func (r *Resolver) run(s *abi.Snapshot, t abi.Target, p abi.HealingProfile, limi
 
 	ru.prep = make([]prepared, len(s.Elements))
 	for i := range s.Elements {
-		ru.prep[i] = prepare(&s.Elements[i])
+		ru.prep[i] = prepareLazy(&s.Elements[i])
+	}
+	if hasSemantic(&t) {
+		for i := range ru.prep {
+			ru.prep[i].ensureTexts()
+		}
 	}
 	if t.Fingerprint != nil {
-		fp := prepare(t.Fingerprint)
+		fp := prepareFingerprint(t.Fingerprint)
 		ru.fp = &fp
 	}
 
@@ -269,23 +276,55 @@ func (ru *run) stage(pool []int) ([]ranked, string, error) {
 	for _, i := range pool {
 		list = append(list, ranked{i: i})
 	}
-	ru.rankFingerprint(list)
+	list = ru.rankFingerprint(list, ru.limit)
 	return list, MethodFingerprint, ru.decide(list, ru.r.Threshold(ru.p.Level))
 }
 
-// rankFingerprint scores every entry against the fingerprint and sorts them.
-// The reasons are filled for the top entries only, after sorting.
-func (ru *run) rankFingerprint(list []ranked) {
+// rankFingerprint scores the entries against the fingerprint, best first,
+// keeping the top keep of them. It is a branch and bound: the cheap
+// features give an upper bound (every text feature a perfect 1), and a
+// candidate whose bound is below the keep-th best score so far skips the
+// text comparisons, so the kept entries and their order are exact.
+func (ru *run) rankFingerprint(list []ranked, keep int) []ranked {
+	keep = max(keep, 2)
 	var f [NumFeatures]float64
 	var has [NumFeatures]bool
-	for k := range list {
-		features(ru.fp, &ru.prep[list[k].i], &f, &has)
-		list[k].score = combine(ru.fp, &f, &has, &ru.r.weights)
+	top := make([]float64, 0, keep+1) // best scores so far, descending
+	out := list[:0]
+	for _, c := range list {
+		cp := &ru.prep[c.i]
+		cheapFeatures(ru.fp, cp, &f, &has)
+		if len(top) == keep {
+			textWeightsPresent(ru.fp, &has)
+			f[FText], f[FAccName], f[FNeighbors] = 1, 1, 1
+			if combine(ru.fp, &f, &has, &ru.r.weights) < top[keep-1] {
+				continue
+			}
+			f[FText], f[FAccName], f[FNeighbors] = 0, 0, 0
+			has[FText], has[FAccName], has[FNeighbors] = false, false, false
+		}
+		textFeatures(ru.fp, cp, &f, &has)
+		c.score = combine(ru.fp, &f, &has, &ru.r.weights)
+		out = append(out, c)
+		k := len(top)
+		for k > 0 && top[k-1] < c.score {
+			k--
+		}
+		if k < keep {
+			top = append(top, 0)
+			copy(top[k+1:], top[k:])
+			top[k] = c.score
+			top = top[:min(len(top), keep)]
+		}
 	}
-	sortRanked(list)
-	for k := 0; k < len(list) && k < 5; k++ {
-		ru.fingerprintScore(list[k].i, &list[k].reasons)
+	sortRanked(out)
+	if len(out) > keep {
+		out = out[:keep]
 	}
+	for k := range out {
+		ru.fingerprintScore(out[k].i, &out[k].reasons)
+	}
+	return out
 }
 
 // fingerprintScore scores one candidate and explains the score by its
@@ -305,7 +344,7 @@ func (ru *run) fingerprintScore(i int, reasons *[]string) float64 {
 }
 
 func sortRanked(list []ranked) {
-	sort.SliceStable(list, func(a, b int) bool { return list[a].score > list[b].score })
+	slices.SortStableFunc(list, func(a, b ranked) int { return cmp.Compare(b.score, a.score) })
 }
 
 // decide accepts list[0] when it clears the threshold and leads the
