@@ -4,8 +4,8 @@
 (module
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 2)
-  ;; iovec {ptr 64, len 20} at 16; bytes written go to 32
-  (data (i32.const 16) "\40\00\00\00\14\00\00\00")
+  ;; iovec {ptr 64, len 21} at 16; bytes written go to 32
+  (data (i32.const 16) "\40\00\00\00\15\00\00\00")
   (data (i32.const 64) "boom: the guest died\n")
   (func (export "heal_abi_version") (result i32) (i32.const 0x10000))
   (func (export "heal_alloc") (param $n i32) (result i32)
