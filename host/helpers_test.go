@@ -20,17 +20,17 @@ var sharedRuntime *host.Runtime
 
 func TestMain(m *testing.M) {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "host-cache")
-	if err != nil {
-		panic(err)
-	}
+	// A cache that survives test runs: compiling the Go guests with the race
+	// detector on takes seconds, and the cache is keyed by module hash and
+	// wazero version, so reuse is safe.
+	dir := filepath.Join("..", "build", "cache", "wazero-host-test")
+	var err error
 	sharedRuntime, err = host.NewRuntime(ctx, host.NewConfig().WithCacheDir(dir))
 	if err != nil {
 		panic(err)
 	}
 	code := m.Run()
 	_ = sharedRuntime.Close(ctx)
-	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
 

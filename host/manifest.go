@@ -181,8 +181,10 @@ func ParseManifest(data []byte, path string) (*Manifest, error) {
 		}
 		return fmt.Errorf("%w: %s: %s: %s", ErrManifest, loc, name, fmt.Sprintf(format, args...))
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		k := und[0]
+	for _, k := range md.Undecoded() {
+		if k[0] == "config" {
+			continue // free-form: decoded into maps, yet reported as undecoded
+		}
 		table := strings.Join(k[:len(k)-1], ".")
 		return nil, bad(table, k[len(k)-1], "unknown key")
 	}
