@@ -311,7 +311,7 @@ func useVisionFallback(c *heal.Call) abi.Result {
 		looks = append(looks, l)
 		if loc.Found && loc.Confidence >= cfg.MinConfidence {
 			c.Logf(heal.LevelInfo, "OCR found %q as %q at (%.0f, %.0f), ratio %.2f", text, loc.Text, loc.Point.X, loc.Point.Y, loc.Ratio)
-			return heal.WithDetails(heal.UsePoint(loc.Point, fmt.Sprintf("found %q on the screen", text)),
+			return heal.WithDetails(heal.UsePoint(loc.Point, fmt.Sprintf("found %q on the screen", firstNonEmpty(loc.Text, text))),
 				map[string]any{"looked_for": looks, "rect": loc.Rect, "min_ratio": ratio})
 		}
 	}
