@@ -43,21 +43,22 @@ EXPORT("heal_describe") uint64_t heal_describe(void) { return pack(describe, siz
  * other export, so it is freed when the next call starts. */
 static buf result;
 
-/* last_error_msg fetches the message of the failed host call into b. */
+/* append_last_error appends the message of the failed host call to b,
+ * fetching it again into a larger buffer when it did not fit. */
 static void append_last_error(buf *b) {
 	char small[128];
 	int32_t n = heal_last_error(small, sizeof small);
 	if (n <= (int32_t)sizeof small) {
-		buf_quote(b, small, n > 0 ? (size_t)n : 0);
+		buf_raw(b, small, n > 0 ? (size_t)n : 0);
 		return;
 	}
 	char *big = malloc((size_t)n);
 	if (!big) {
-		buf_quote(b, small, sizeof small);
+		buf_raw(b, small, sizeof small);
 		return;
 	}
 	int32_t m = heal_last_error(big, n);
-	buf_quote(b, big, m > 0 && m <= n ? (size_t)m : 0);
+	buf_raw(b, big, m > 0 && m <= n ? (size_t)m : 0);
 	free(big);
 }
 

@@ -56,14 +56,15 @@
   ;; matches_key reports whether the key pattern starts at p.
   (func $matches_key (param $p i32) (result i32)
     (local $i i32)
-    (block $no
-      (loop $next
-        (br_if 1 (i32.eq (local.get $i) (global.get $key_len)))
-        (br_if $no (i32.ne (i32.load8_u (i32.add (local.get $p) (local.get $i)))
-                           (i32.load8_u (i32.add (global.get $key) (local.get $i)))))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $next)))
-    (i32.const 0))
+    (loop $next
+      (if (i32.eq (local.get $i) (global.get $key_len))
+        (then (return (i32.const 1))))
+      (if (i32.ne (i32.load8_u (i32.add (local.get $p) (local.get $i)))
+                  (i32.load8_u (i32.add (global.get $key) (local.get $i))))
+        (then (return (i32.const 0))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next))
+    (unreachable))
 
   (func $is_space (param $c i32) (result i32)
     (i32.or (i32.or (i32.eq (local.get $c) (i32.const 32)) (i32.eq (local.get $c) (i32.const 9)))
