@@ -1,0 +1,433 @@
+// The page-side half of the browser driver: one function evaluated per call
+// as (LIB)(op, arg). It keeps no state in the page and defines no globals.
+//
+// Snapshot rule: an element is recorded when it is interactive (a link with
+// href, button, input other than hidden, select, textarea, option, summary,
+// label, an element with a widget role, onclick, tabindex >= 0 or
+// contenteditable), when it carries text of its own (a non-blank text node
+// child), or when it is an image with alt text or a canvas. head, script,
+// style, template and noscript are skipped. Same-origin iframes and open
+// shadow roots are entered; their elements carry the frame path.
+(function (op, arg) {
+  "use strict";
+  var SKIP = {head: 1, script: 1, style: 1, template: 1, noscript: 1, meta: 1, link: 1, title: 1};
+  var INTERACTIVE = {a: 0, button: 1, input: 1, select: 1, textarea: 1, option: 1, summary: 1, label: 1};
+  var WIDGET = {button: 1, link: 1, checkbox: 1, radio: 1, tab: 1, menuitem: 1, option: 1, switch: 1, textbox: 1,
+    combobox: 1, listbox: 1, slider: 1, spinbutton: 1, searchbox: 1, menuitemcheckbox: 1, menuitemradio: 1, treeitem: 1};
+  var ATTRS = {id: 1, "class": 1, name: 1, type: 1, href: 1, alt: 1, title: 1, placeholder: 1, value: 1, "aria-label": 1, role: 1};
+  var NAME_FROM_CONTENT = {button: 1, link: 1, heading: 1, tab: 1, menuitem: 1, option: 1, cell: 1, columnheader: 1,
+    rowheader: 1, checkbox: 1, radio: 1, switch: 1, treeitem: 1, tooltip: 1};
+  var MAXTEXT = 300;
+
+  function collapse(s, max) {
+    if (!s) return "";
+    s = s.replace(/\s+/g, " ").trim();
+    return s.length > (max || MAXTEXT) ? s.slice(0, max || MAXTEXT) : s;
+  }
+
+  function implicitRole(el, tag) {
+    var r = el.getAttribute("role");
+    if (r) return r.trim().split(/\s+/)[0].toLowerCase();
+    switch (tag) {
+      case "a": case "area": return el.hasAttribute("href") ? "link" : "";
+      case "button": case "summary": return "button";
+      case "input":
+        var t = (el.getAttribute("type") || "text").toLowerCase();
+        switch (t) {
+          case "checkbox": return "checkbox";
+          case "radio": return "radio";
+          case "range": return "slider";
+          case "number": return "spinbutton";
+          case "search": return el.hasAttribute("list") ? "combobox" : "searchbox";
+          case "submit": case "button": case "reset": case "image": return "button";
+          case "hidden": case "file": case "color": case "date": case "datetime-local": case "month": case "time": case "week": return "";
+          default: return el.hasAttribute("list") ? "combobox" : "textbox";
+        }
+      case "select": return (el.multiple || el.size > 1) ? "listbox" : "combobox";
+      case "textarea": return "textbox";
+      case "img": return el.getAttribute("alt") === "" ? "presentation" : "img";
+      case "h1": case "h2": case "h3": case "h4": case "h5": case "h6": return "heading";
+      case "nav": return "navigation";
+      case "main": return "main";
+      case "header": return "banner";
+      case "footer": return "contentinfo";
+      case "aside": return "complementary";
+      case "form": return "form";
+      case "dialog": return "dialog";
+      case "ul": case "ol": return "list";
+      case "li": return "listitem";
+      case "table": return "table";
+      case "tr": return "row";
+      case "td": return "cell";
+      case "th": return "columnheader";
+      case "option": return "option";
+      case "progress": return "progressbar";
+      case "hr": return "separator";
+      case "p": return "paragraph";
+    }
+    return "";
+  }
+
+  function accName(el, tag, role) {
+    var ids = el.getAttribute("aria-labelledby");
+    if (ids) {
+      var doc = el.getRootNode(), parts = [];
+      ids.split(/\s+/).forEach(function (id) {
+        var l = doc.getElementById ? doc.getElementById(id) : null;
+        if (l) parts.push(l.textContent);
+      });
+      var n = collapse(parts.join(" "), 200);
+      if (n) return n;
+    }
+    var al = el.getAttribute("aria-label");
+    if (al && al.trim()) return collapse(al, 200);
+    if (tag === "input" || tag === "select" || tag === "textarea") {
+      var t = (el.getAttribute("type") || "").toLowerCase();
+      if (t === "submit" || t === "button" || t === "reset") return collapse(el.value || (t === "submit" ? "Submit" : t === "reset" ? "Reset" : ""), 200);
+      if (t === "image") return collapse(el.getAttribute("alt") || el.getAttribute("value") || "Submit", 200);
+      if (el.labels && el.labels.length) return collapse(el.labels[0].textContent, 200);
+      return collapse(el.getAttribute("title") || el.getAttribute("placeholder") || "", 200);
+    }
+    if (tag === "img" || tag === "area") return collapse(el.getAttribute("alt") || el.getAttribute("title") || "", 200);
+    if (NAME_FROM_CONTENT[role] || tag === "label" || tag === "legend" || tag === "caption") {
+      var c = collapse(el.textContent, 200);
+      if (c) return c;
+    }
+    return collapse(el.getAttribute("title") || "", 200);
+  }
+
+  function ownText(el) {
+    var s = "";
+    for (var n = el.firstChild; n; n = n.nextSibling) {
+      if (n.nodeType === 3) s += n.nodeValue;
+    }
+    return collapse(s, 80);
+  }
+
+  function interactive(el, tag) {
+    if (tag in INTERACTIVE) {
+      if (tag === "a") return el.hasAttribute("href");
+      if (tag === "input") return (el.getAttribute("type") || "").toLowerCase() !== "hidden";
+      return true;
+    }
+    var r = el.getAttribute("role");
+    if (r && WIDGET[r.toLowerCase()]) return true;
+    if (el.hasAttribute("onclick") || el.isContentEditable && el.getAttribute("contenteditable") !== null) return true;
+    var ti = el.getAttribute("tabindex");
+    return ti !== null && +ti >= 0;
+  }
+
+  function attrsOf(el) {
+    var out = {}, list = el.attributes;
+    for (var i = 0; i < list.length; i++) {
+      var n = list[i].name;
+      if (ATTRS[n] || n.lastIndexOf("data-", 0) === 0) out[n] = list[i].value.length > 200 ? list[i].value.slice(0, 200) : list[i].value;
+    }
+    return out;
+  }
+
+  function visible(el, r) {
+    if (r.width <= 0 || r.height <= 0) return false;
+    if (el.checkVisibility) return el.checkVisibility({opacityProperty: true, visibilityProperty: true});
+    return true;
+  }
+
+  // record builds the element record; off is the frame's offset in the top
+  // viewport.
+  function record(el, tag, xp, idxp, frame, off, own) {
+    var b = el.getBoundingClientRect();
+    var rect = {x: b.left + off.x, y: b.top + off.y, width: b.width, height: b.height};
+    var vis = visible(el, b);
+    var role = implicitRole(el, tag);
+    var rec = {
+      index: 0, tag: tag, attrs: attrsOf(el), text: collapse(el.textContent),
+      visible_text: "", role: role, name: accName(el, tag, role), xpath: xp, id_xpath: idxp,
+      rect: rect, visible: vis, enabled: !(el.matches(":disabled") || el.getAttribute("aria-disabled") === "true"),
+      neighbors: {}, frame: frame
+    };
+    if (vis) {
+      // innerText is layout-aware; for large containers the own text is
+      // close enough and far cheaper.
+      rec.visible_text = el.childElementCount > 20 ? own : collapse(el.innerText);
+    }
+    return rec;
+  }
+
+  function include(el, tag, own) {
+    return own !== "" || interactive(el, tag) || tag === "canvas" || (tag === "img" && el.getAttribute("alt"));
+  }
+
+  function childrenOf(root) {
+    return root.nodeType === 9 ? (root.documentElement ? [root.documentElement] : []) : root.children;
+  }
+
+  function snapshot() {
+    var recs = [], els = [], owns = [];
+    function walk(root, prefix, idPrefix, frame, off) {
+      var kids = childrenOf(root), counts = {};
+      for (var i = 0; i < kids.length; i++) {
+        var el = kids[i], tag = el.localName;
+        if (SKIP[tag]) continue;
+        var k = counts[tag] = (counts[tag] || 0) + 1;
+        var step = "/" + tag + "[" + k + "]";
+        var xp = prefix + step;
+        var idxp = el.id ? '//*[@id="' + el.id + '"]' : (idPrefix ? idPrefix + step : "");
+        var own = ownText(el);
+        if (include(el, tag, own)) {
+          recs.push(record(el, tag, xp, idxp, frame, off, own));
+          els.push(el);
+          owns.push(own);
+        }
+        if (tag === "iframe" || tag === "frame") {
+          var doc = null;
+          try { doc = el.contentDocument; } catch (e) { doc = null; }
+          if (doc) {
+            var r = el.getBoundingClientRect();
+            walk(doc, "", "", frame.concat([xp]), {x: off.x + r.left + el.clientLeft, y: off.y + r.top + el.clientTop});
+          }
+        }
+        if (el.shadowRoot) walk(el.shadowRoot, "", "", frame.concat([xp]), off);
+        if (el.firstElementChild) walk(el, xp, el.id ? '//*[@id="' + el.id + '"]' : idxp, frame, off);
+      }
+    }
+    walk(document, "", "", [], {x: 0, y: 0});
+    neighbours(recs, els, owns);
+    for (var i = 0; i < recs.length; i++) recs[i].index = i;
+    return {
+      url: location.href, title: document.title,
+      viewport: {width: innerWidth, height: innerHeight, scroll_x: scrollX, scroll_y: scrollY},
+      elements: recs
+    };
+  }
+
+  // neighbours fills each visible record's nearest visible text above,
+  // below, left and right, within 400 px, through a 100 px grid of the text
+  // carriers so that the cost stays near linear in the element count.
+  function neighbours(recs, els, owns) {
+    var CELL = 100, MAXD = 400, grid = new Map(), items = [];
+    for (var i = 0; i < recs.length; i++) {
+      var r = recs[i];
+      if (!r.visible || !owns[i]) continue;
+      var it = {i: i, l: r.rect.x, t: r.rect.y, r: r.rect.x + r.rect.width, b: r.rect.y + r.rect.height};
+      items.push(it);
+      var c0 = Math.floor(it.l / CELL), c1 = Math.min(Math.floor(it.r / CELL), c0 + 30);
+      var r0 = Math.floor(it.t / CELL), r1 = Math.min(Math.floor(it.b / CELL), r0 + 30);
+      for (var cy = r0; cy <= r1; cy++) for (var cx = c0; cx <= c1; cx++) {
+        var key = cx + "," + cy, cell = grid.get(key);
+        if (!cell) grid.set(key, cell = []);
+        cell.push(it);
+      }
+    }
+    if (!items.length) return;
+    for (var i = 0; i < recs.length; i++) {
+      var rec = recs[i];
+      if (!rec.visible) continue;
+      var R = {l: rec.rect.x, t: rec.rect.y, r: rec.rect.x + rec.rect.width, b: rec.rect.y + rec.rect.height};
+      var best = {above: null, below: null, left: null, right: null}, dist = {above: MAXD, below: MAXD, left: MAXD, right: MAXD};
+      var c0 = Math.floor((R.l - MAXD) / CELL), c1 = Math.floor((R.r + MAXD) / CELL);
+      var r0 = Math.floor((R.t - MAXD) / CELL), r1 = Math.floor((R.b + MAXD) / CELL);
+      var seen = new Set();
+      for (var cy = r0; cy <= r1; cy++) for (var cx = c0; cx <= c1; cx++) {
+        // Only cells in the cross around the element can hold neighbours.
+        var inCol = cx * CELL < R.r && (cx + 1) * CELL > R.l, inRow = cy * CELL < R.b && (cy + 1) * CELL > R.t;
+        if (!inCol && !inRow) continue;
+        var cell = grid.get(cx + "," + cy);
+        if (!cell) continue;
+        for (var k = 0; k < cell.length; k++) {
+          var it = cell[k];
+          if (it.i === i || seen.has(it)) continue;
+          seen.add(it);
+          var other = els[it.i], me = els[i];
+          if (other.contains(me) || me.contains(other)) continue;
+          var hov = it.l < R.r && it.r > R.l, vov = it.t < R.b && it.b > R.t, d;
+          if (hov && it.b <= R.t + 2 && (d = R.t - it.b) < dist.above) { dist.above = d; best.above = it; }
+          if (hov && it.t >= R.b - 2 && (d = it.t - R.b) < dist.below) { dist.below = d; best.below = it; }
+          if (vov && it.r <= R.l + 2 && (d = R.l - it.r) < dist.left) { dist.left = d; best.left = it; }
+          if (vov && it.l >= R.r - 2 && (d = it.l - R.r) < dist.right) { dist.right = d; best.right = it; }
+        }
+      }
+      for (var dir in best) if (best[dir]) rec.neighbors[dir] = owns[best[dir].i];
+    }
+  }
+
+  // --- locating elements for actions -------------------------------------
+
+  var SIMPLE = /^(\/[A-Za-z][\w-]*\[\d+\])+$/;
+
+  function findIn(root, kind, expr) {
+    if (kind === "css") return Array.prototype.slice.call(root.querySelectorAll(expr));
+    if (SIMPLE.test(expr)) {
+      // Absolute paths as snapshots write them; walked by hand so that they
+      // also work inside shadow roots, where XPath cannot reach.
+      var node = root, steps = expr.slice(1).split("/");
+      for (var s = 0; s < steps.length; s++) {
+        var m = /^([\w-]+)\[(\d+)\]$/.exec(steps[s]), tag = m[1].toLowerCase(), want = +m[2], n = 0, next = null;
+        var kids = childrenOf(node);
+        for (var i = 0; i < kids.length; i++) {
+          if (kids[i].localName === tag && ++n === want) { next = kids[i]; break; }
+        }
+        if (!next) return [];
+        node = next;
+      }
+      return [node];
+    }
+    var doc = root.nodeType === 9 ? root : root.ownerDocument;
+    var res = doc.evaluate(expr, root, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null), out = [];
+    for (var i = 0; i < res.snapshotLength; i++) if (res.snapshotItem(i).nodeType === 1) out.push(res.snapshotItem(i));
+    return out;
+  }
+
+  // resolve walks the frame path (iframes and shadow hosts) and returns the
+  // matches of the last segment, with the frame offset.
+  function resolve(a) {
+    var root = document, off = {x: 0, y: 0}, segs = a.path, frame = [];
+    for (var s = 0; s < segs.length - 1; s++) {
+      var host = findIn(root, a.kind, segs[s])[0];
+      if (!host) return {error: "frame " + JSON.stringify(segs[s]) + " not found", els: []};
+      var tag = host.localName;
+      if (tag === "iframe" || tag === "frame") {
+        var doc = null;
+        try { doc = host.contentDocument; } catch (e) { doc = null; }
+        if (!doc) return {error: "frame " + JSON.stringify(segs[s]) + " is not same-origin", els: []};
+        var r = host.getBoundingClientRect();
+        off = {x: off.x + r.left + host.clientLeft, y: off.y + r.top + host.clientTop};
+        root = doc;
+      } else if (host.shadowRoot) {
+        root = host.shadowRoot;
+      } else {
+        return {error: JSON.stringify(segs[s]) + " is neither an iframe nor an open shadow host", els: []};
+      }
+    }
+    return {els: findIn(root, a.kind, segs[segs.length - 1]), off: off};
+  }
+
+  function describe(el) {
+    if (!el) return "nothing";
+    var s = "<" + el.localName;
+    if (el.id) s += " #" + el.id;
+    if (typeof el.className === "string" && el.className.trim()) s += "." + el.className.trim().split(/\s+/).join(".");
+    return s + ">";
+  }
+
+  // frameOffset is the offset of el's document in the top viewport.
+  function frameOffset(el) {
+    var x = 0, y = 0, win = el.ownerDocument.defaultView;
+    while (win && win.frameElement) {
+      var fe = win.frameElement, r = fe.getBoundingClientRect();
+      x += r.left + fe.clientLeft; y += r.top + fe.clientTop;
+      win = win.parent;
+    }
+    return {x: x, y: y};
+  }
+
+  function hitAt(x, y) {
+    var doc = document, h = doc.elementFromPoint(x, y);
+    for (var guard = 0; h && guard < 32; guard++) {
+      if (h.shadowRoot) {
+        var inner = h.shadowRoot.elementFromPoint(x, y);
+        if (inner && inner !== h) { h = inner; continue; }
+      }
+      if ((h.localName === "iframe" || h.localName === "frame")) {
+        var d = null;
+        try { d = h.contentDocument; } catch (e) { d = null; }
+        if (!d) return h;
+        var r = h.getBoundingClientRect();
+        x -= r.left + h.clientLeft; y -= r.top + h.clientTop;
+        var next = d.elementFromPoint(x, y);
+        if (!next) return h;
+        h = next;
+        continue;
+      }
+      return h;
+    }
+    return h;
+  }
+
+  function composedContains(a, b) {
+    for (var n = b; n; n = n.parentNode || n.host) if (n === a) return true;
+    return false;
+  }
+
+  function pick(a) {
+    var r = resolve(a);
+    if (r.error) return {error: r.error, count: 0};
+    var els = r.els, el = null;
+    for (var i = 0; i < els.length && !el; i++) {
+      var b = els[i].getBoundingClientRect();
+      if (visible(els[i], b)) el = els[i];
+    }
+    return {el: el || els[0] || null, count: els.length, anyVisible: !!el};
+  }
+
+  function locate(a) {
+    var p = pick(a);
+    if (!p.el) return {count: p.count, error: p.error || ""};
+    var el = p.el;
+    var b = el.getBoundingClientRect(), vw = innerWidth, vh = innerHeight, off = frameOffset(el);
+    var cx = off.x + b.left + b.width / 2, cy = off.y + b.top + b.height / 2;
+    if (a.scroll && (cx < 0 || cy < 0 || cx > vw || cy > vh || b.width === 0)) {
+      el.scrollIntoView({block: "center", inline: "center", behavior: "instant"});
+      b = el.getBoundingClientRect(); off = frameOffset(el);
+      cx = off.x + b.left + b.width / 2; cy = off.y + b.top + b.height / 2;
+    }
+    var out = {count: p.count, x: cx, y: cy, width: b.width, height: b.height, visible: p.anyVisible, desc: describe(el)};
+    if (a.focus) el.focus();
+    if (a.hittest && p.anyVisible) {
+      var h = hitAt(cx, cy);
+      if (h && h !== el && !composedContains(el, h)) out.intercepted = describe(h);
+    }
+    if (a.select !== undefined) {
+      if (el.localName !== "select") return {count: p.count, error: describe(el) + " is not a <select>"};
+      var opt = null;
+      for (var i = 0; i < el.options.length && !opt; i++) if (el.options[i].value === a.select) opt = el.options[i];
+      for (var i = 0; i < el.options.length && !opt; i++) if (collapse(el.options[i].textContent) === collapse(a.select)) opt = el.options[i];
+      if (!opt) return {count: p.count, error: "no option " + JSON.stringify(a.select) + " in " + describe(el)};
+      el.value = opt.value;
+      el.dispatchEvent(new Event("input", {bubbles: true}));
+      el.dispatchEvent(new Event("change", {bubbles: true}));
+      out.selected = opt.value;
+    }
+    return out;
+  }
+
+  function xpathOf(el) {
+    var parts = [];
+    for (var n = el; n && n.nodeType === 1; n = n.parentNode) {
+      var k = 1;
+      for (var s = n.previousElementSibling; s; s = s.previousElementSibling) if (s.localName === n.localName) k++;
+      parts.unshift(n.localName + "[" + k + "]");
+    }
+    return "/" + parts.join("/");
+  }
+
+  function query(a) {
+    var r = resolve(a);
+    if (r.error) return {error: r.error};
+    var out = [], lim = a.limit || 100;
+    for (var i = 0; i < r.els.length && out.length < lim; i++) {
+      var el = r.els[i], tag = el.localName, rec = record(el, tag, xpathOf(el), el.id ? '//*[@id="' + el.id + '"]' : "", a.path.slice(0, -1), frameOffset(el), ownText(el));
+      rec.index = i;
+      out.push(rec);
+    }
+    return {elements: out};
+  }
+
+  function exists(a) {
+    var r = resolve(a);
+    if (r.error) return {count: 0, visible: false};
+    var vis = false;
+    for (var i = 0; i < r.els.length && !vis; i++) vis = visible(r.els[i], r.els[i].getBoundingClientRect());
+    return {count: r.els.length, visible: vis};
+  }
+
+  switch (op) {
+    case "snapshot": return snapshot();
+    case "locate": return locate(arg);
+    case "query": return query(arg);
+    case "exists": return exists(arg);
+    case "pageinfo": return {url: location.href, title: document.title, ready_state: document.readyState};
+    case "html": return {url: location.href, html: document.documentElement ? document.documentElement.outerHTML : ""};
+    case "online": return {online: navigator.onLine};
+  }
+  throw new Error("unknown op " + op);
+})
