@@ -401,7 +401,12 @@ func (o *overlayRun) controls(overlays []abi.Element) ([]control, error) {
 					continue
 				}
 				seen[el.XPath] = true
-				out = append(out, control{el: el, overlay: ov, label: label, rank: pref*10000 + oi*10 + si})
+				// The overlay to watch is the scope that holds the control.
+				holder := ov
+				if si > 0 {
+					holder = abi.Element{XPath: scope, Visible: true}
+				}
+				out = append(out, control{el: el, overlay: holder, label: label, rank: pref*10000 + oi*10 + si})
 			}
 		}
 	}

@@ -74,7 +74,7 @@ func TestCheckNetworkIdle(t *testing.T) {
 	})
 	t.Run("deadline respected", func(t *testing.T) {
 		h := healtest.NewHost().SetNetwork(busy)
-		res := newCall(abi.ActionClick, nil).deadline(3 * time.Second).run(t, h, "check_network_idle")
+		res := newCall(abi.ActionClick, nil).deadline(3*time.Second).run(t, h, "check_network_idle")
 		want(t, res, abi.OutcomeGiveUp, "not idle")
 		if w := h.Actions()[0].Idle.TimeoutMS; w > 2900 {
 			t.Fatalf("waited up to %d ms in a 3 s call", w)
