@@ -21,3 +21,23 @@ func DispatchJSON(ctx context.Context, env Env, i int, in []byte) (resp []byte, 
 	resp, status = st.dispatch(ctx, jsonFuncs[i], in)
 	return resp, status, st.lastErr
 }
+
+// InstantiateOnce creates and closes one instance, for benchmarks.
+func (p *Plugin) InstantiateOnce(ctx context.Context) error {
+	inst, err := p.newInstance(ctx)
+	if err != nil {
+		return err
+	}
+	inst.close(ctx)
+	p.live.Add(-1)
+	return nil
+}
+
+// Compile compiles code and releases it, for benchmarks.
+func (r *Runtime) Compile(ctx context.Context, code []byte) error {
+	c, err := r.rt.CompileModule(ctx, code)
+	if err != nil {
+		return err
+	}
+	return c.Close(ctx)
+}

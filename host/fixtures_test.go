@@ -8,6 +8,14 @@ import (
 	"testing"
 )
 
+func TestExampleModuleIsGoodFixture(t *testing.T) {
+	a, _ := os.ReadFile("testdata/good.wasm")
+	b, _ := os.ReadFile("testdata/example/good.wasm")
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatal("testdata/example/good.wasm must be a copy of testdata/good.wasm (update its sha256 in the manifest too)")
+	}
+}
+
 // TestFixturesMatchSource checks that every committed .wasm fixture is what
 // wat2wasm makes of the .wat beside it.
 func TestFixturesMatchSource(t *testing.T) {
