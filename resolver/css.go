@@ -307,24 +307,53 @@ func matchUp(sel selector, i int, anc []ancestorInfo) bool {
 	return false
 }
 
+// FrameSeparator joins the selectors of frames (iframes, shadow hosts) and of
+// the element in one target: "iframe#pay >> button.buy".
+const FrameSeparator = " >> "
+
 // MatchCSS returns the indexes (positions in s.Elements) of the records that
-// match the selector list.
+// match the selector list. A selector with frame segments matches elements
+// at that frame depth whose enclosing frame hosts match the segments.
 func MatchCSS(s *abi.Snapshot, css string) ([]int, error) {
-	sels, err := parseCSS(css)
-	if err != nil {
-		return nil, err
+	segs := strings.Split(css, FrameSeparator)
+	parsed := make([][]selector, len(segs))
+	for k, seg := range segs {
+		sels, err := parseCSS(seg)
+		if err != nil {
+			return nil, err
+		}
+		parsed[k] = sels
 	}
 	idx := newCSSIndex(s.Elements)
+	depth := len(segs) - 1
 	var out []int
 	for i := range s.Elements {
-		for _, sel := range sels {
-			if sel.matches(idx, &s.Elements[i]) {
-				out = append(out, i)
-				break
-			}
+		e := &s.Elements[i]
+		if depth > 0 && len(e.Frame) != depth {
+			continue
+		}
+		if !matchAny(parsed[depth], idx, e) {
+			continue
+		}
+		ok := true
+		for k := 0; k < depth && ok; k++ {
+			host := idx[recordKey(e.Frame[:k], e.Frame[k])]
+			ok = host != nil && matchAny(parsed[k], idx, host)
+		}
+		if ok {
+			out = append(out, i)
 		}
 	}
 	return out, nil
+}
+
+func matchAny(sels []selector, idx cssIndex, e *abi.Element) bool {
+	for _, sel := range sels {
+		if sel.matches(idx, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // MatchXPath returns the records whose absolute or id-relative XPath equals

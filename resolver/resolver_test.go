@@ -107,6 +107,17 @@ func TestMatchCSS(t *testing.T) {
 			t.Errorf("MatchCSS(%q) = %v, want %v", tt.css, got, tt.want)
 		}
 	}
+	fr := snap(
+		el("iframe", "/html[1]/body[1]/iframe[1]", 0, 0, 300, 300, map[string]string{"id": "pay"}, ""),
+		el("button", "/html[1]/body[1]/button[1]", 10, 10, 80, 30, map[string]string{"id": "go"}, "Go"),
+		el("button", "/html[1]/body[1]/button[1]", 10, 10, 80, 30, map[string]string{"id": "go"}, "Go"),
+	)
+	fr.Elements[2].Frame = []string{"/html[1]/body[1]/iframe[1]"}
+	for css, want := range map[string][]int{"#go": {1, 2}, "iframe >> #go": {2}, "#pay >> button": {2}, "#other >> #go": nil} {
+		if got, err := MatchCSS(&fr, css); err != nil || !equalInts(got, want) {
+			t.Errorf("MatchCSS(%q) = %v %v, want %v", css, got, err, want)
+		}
+	}
 	for _, bad := range []string{"", "a:hover", "a + b", "div >", "[x=", "a ~ b"} {
 		if _, err := MatchCSS(&s, bad); !errors.Is(err, ErrSelector) || !errors.Is(err, abi.ErrBadRequest) {
 			t.Errorf("MatchCSS(%q) err = %v, want ErrSelector", bad, err)

@@ -5,7 +5,8 @@
 // href, button, input other than hidden, select, textarea, option, summary,
 // label, an element with a widget role, onclick, tabindex >= 0 or
 // contenteditable), when it carries text of its own (a non-blank text node
-// child), or when it is an image with alt text or a canvas. head, script,
+// child), when it is an image with alt text or a canvas, or when it is a
+// frame or a shadow host (so that frame paths can be matched by selectors). head, script,
 // style, template and noscript are skipped. Same-origin iframes and open
 // shadow roots are entered; their elements carry the frame path.
 (function (op, arg) {
@@ -154,7 +155,8 @@
   }
 
   function include(el, tag, own) {
-    return own !== "" || interactive(el, tag) || tag === "canvas" || (tag === "img" && el.getAttribute("alt"));
+    return own !== "" || interactive(el, tag) || tag === "canvas" || tag === "iframe" || tag === "frame" ||
+      !!el.shadowRoot || (tag === "img" && el.getAttribute("alt"));
   }
 
   function childrenOf(root) {
@@ -201,52 +203,69 @@
   }
 
   // neighbours fills each visible record's nearest visible text above,
-  // below, left and right, within 400 px, through a 100 px grid of the text
-  // carriers so that the cost stays near linear in the element count.
+  // below, left and right, within 400 px. Text carriers go into a 100 px
+  // grid; each direction scans outward from the element's own cells and
+  // stops as soon as the next band of cells is farther than the best hit,
+  // so the cost stays near linear in the element count.
   function neighbours(recs, els, owns) {
-    var CELL = 100, MAXD = 400, grid = new Map(), items = [];
+    var CELL = 100, MAXD = 400, OFF = 1 << 14, grid = new Map(), n = 0;
+    function key(cx, cy) { return (cy + OFF) * 32768 + (cx + OFF); }
     for (var i = 0; i < recs.length; i++) {
       var r = recs[i];
       if (!r.visible || !owns[i]) continue;
-      var it = {i: i, l: r.rect.x, t: r.rect.y, r: r.rect.x + r.rect.width, b: r.rect.y + r.rect.height};
-      items.push(it);
+      var it = {i: i, l: r.rect.x, t: r.rect.y, r: r.rect.x + r.rect.width, b: r.rect.y + r.rect.height, stamp: -1};
+      n++;
       var c0 = Math.floor(it.l / CELL), c1 = Math.min(Math.floor(it.r / CELL), c0 + 30);
       var r0 = Math.floor(it.t / CELL), r1 = Math.min(Math.floor(it.b / CELL), r0 + 30);
       for (var cy = r0; cy <= r1; cy++) for (var cx = c0; cx <= c1; cx++) {
-        var key = cx + "," + cy, cell = grid.get(key);
-        if (!cell) grid.set(key, cell = []);
+        var k = key(cx, cy), cell = grid.get(k);
+        if (!cell) grid.set(k, cell = []);
         cell.push(it);
       }
     }
-    if (!items.length) return;
+    if (!n) return;
+    var stamp = 0;
     for (var i = 0; i < recs.length; i++) {
       var rec = recs[i];
       if (!rec.visible) continue;
-      var R = {l: rec.rect.x, t: rec.rect.y, r: rec.rect.x + rec.rect.width, b: rec.rect.y + rec.rect.height};
-      var best = {above: null, below: null, left: null, right: null}, dist = {above: MAXD, below: MAXD, left: MAXD, right: MAXD};
-      var c0 = Math.floor((R.l - MAXD) / CELL), c1 = Math.floor((R.r + MAXD) / CELL);
-      var r0 = Math.floor((R.t - MAXD) / CELL), r1 = Math.floor((R.b + MAXD) / CELL);
-      var seen = new Set();
-      for (var cy = r0; cy <= r1; cy++) for (var cx = c0; cx <= c1; cx++) {
-        // Only cells in the cross around the element can hold neighbours.
-        var inCol = cx * CELL < R.r && (cx + 1) * CELL > R.l, inRow = cy * CELL < R.b && (cy + 1) * CELL > R.t;
-        if (!inCol && !inRow) continue;
-        var cell = grid.get(cx + "," + cy);
-        if (!cell) continue;
-        for (var k = 0; k < cell.length; k++) {
-          var it = cell[k];
-          if (it.i === i || seen.has(it)) continue;
-          seen.add(it);
-          var other = els[it.i], me = els[i];
-          if (other.contains(me) || me.contains(other)) continue;
-          var hov = it.l < R.r && it.r > R.l, vov = it.t < R.b && it.b > R.t, d;
-          if (hov && it.b <= R.t + 2 && (d = R.t - it.b) < dist.above) { dist.above = d; best.above = it; }
-          if (hov && it.t >= R.b - 2 && (d = it.t - R.b) < dist.below) { dist.below = d; best.below = it; }
-          if (vov && it.r <= R.l + 2 && (d = R.l - it.r) < dist.left) { dist.left = d; best.left = it; }
-          if (vov && it.l >= R.r - 2 && (d = it.l - R.r) < dist.right) { dist.right = d; best.right = it; }
+      var me = els[i];
+      var L = rec.rect.x, T = rec.rect.y, R = L + rec.rect.width, B = T + rec.rect.height;
+      var cl = Math.floor(L / CELL), cr = Math.floor(R / CELL), rt = Math.floor(T / CELL), rb = Math.floor(B / CELL);
+      var nb = rec.neighbors;
+      // dir: 0 above, 1 below, 2 left, 3 right
+      for (var dir = 0; dir < 4; dir++) {
+        stamp++;
+        var best = null, bestD = MAXD;
+        for (var step = 0; step <= MAXD / CELL + 1; step++) {
+          // distance from the element's edge to the nearest edge of this band
+          var band, lo, hi, gap;
+          if (dir === 0) { band = rt - step; gap = T - (band + 1) * CELL; lo = cl; hi = cr; }
+          else if (dir === 1) { band = rb + step; gap = band * CELL - B; lo = cl; hi = cr; }
+          else if (dir === 2) { band = cl - step; gap = L - (band + 1) * CELL; lo = rt; hi = rb; }
+          else { band = cr + step; gap = band * CELL - R; lo = rt; hi = rb; }
+          if (gap > bestD) break;
+          if (hi - lo > 30) hi = lo + 30;
+          for (var x = lo; x <= hi; x++) {
+            var cell = dir < 2 ? grid.get(key(x, band)) : grid.get(key(band, x));
+            if (!cell) continue;
+            for (var k = 0; k < cell.length; k++) {
+              var it = cell[k];
+              if (it.stamp === stamp || it.i === i) continue;
+              it.stamp = stamp;
+              var d;
+              if (dir === 0) { if (!(it.l < R && it.r > L && it.b <= T + 2)) continue; d = T - it.b; }
+              else if (dir === 1) { if (!(it.l < R && it.r > L && it.t >= B - 2)) continue; d = it.t - B; }
+              else if (dir === 2) { if (!(it.t < B && it.b > T && it.r <= L + 2)) continue; d = L - it.r; }
+              else { if (!(it.t < B && it.b > T && it.l >= R - 2)) continue; d = it.l - R; }
+              if (d >= bestD) continue;
+              var other = els[it.i];
+              if (other.contains(me) || me.contains(other)) continue;
+              best = it; bestD = d;
+            }
+          }
         }
+        if (best) nb[dir === 0 ? "above" : dir === 1 ? "below" : dir === 2 ? "left" : "right"] = owns[best.i];
       }
-      for (var dir in best) if (best[dir]) rec.neighbors[dir] = owns[best[dir].i];
     }
   }
 
@@ -281,10 +300,12 @@
   // matches of the last segment, with the frame offset.
   function resolve(a) {
     var root = document, off = {x: 0, y: 0}, segs = a.path, frame = [];
+    a.frame = frame;
     for (var s = 0; s < segs.length - 1; s++) {
       var host = findIn(root, a.kind, segs[s])[0];
       if (!host) return {error: "frame " + JSON.stringify(segs[s]) + " not found", els: []};
       var tag = host.localName;
+      frame.push(xpathOf(host));
       if (tag === "iframe" || tag === "frame") {
         var doc = null;
         try { doc = host.contentDocument; } catch (e) { doc = null; }
@@ -405,7 +426,7 @@
     if (r.error) return {error: r.error};
     var out = [], lim = a.limit || 100;
     for (var i = 0; i < r.els.length && out.length < lim; i++) {
-      var el = r.els[i], tag = el.localName, rec = record(el, tag, xpathOf(el), el.id ? '//*[@id="' + el.id + '"]' : "", a.path.slice(0, -1), frameOffset(el), ownText(el));
+      var el = r.els[i], tag = el.localName, rec = record(el, tag, xpathOf(el), el.id ? '//*[@id="' + el.id + '"]' : "", a.frame, frameOffset(el), ownText(el));
       rec.index = i;
       out.push(rec);
     }
