@@ -25,10 +25,12 @@ CREATE OR REPLACE FUNCTION update_error_pattern_stats() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     -- Lock the patterns in id order first, so that concurrent batches
-    -- touching several patterns cannot deadlock.
+    -- touching several patterns cannot deadlock. NO KEY UPDATE is what the
+    -- UPDATE below takes anyway; it does not conflict with the KEY SHARE
+    -- locks the foreign-key checks of other batches hold.
     PERFORM 1 FROM error_patterns
     WHERE id IN (SELECT DISTINCT error_pattern_id FROM new_rows WHERE error_pattern_id IS NOT NULL)
-    ORDER BY id FOR UPDATE;
+    ORDER BY id FOR NO KEY UPDATE;
 
     UPDATE error_patterns p SET
         total_attempts = p.total_attempts + n.total,
