@@ -1,0 +1,67 @@
+// Package store opens the history store a data source name points at, so
+// that every engine command picks its database the same way.
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/selfheal/engine/internal/history"
+	"github.com/selfheal/engine/internal/history/postgres"
+	"github.com/selfheal/engine/internal/history/sqlite"
+)
+
+// Resolve turns a --db value into a concrete one: empty means
+// $DATABASE_URL, else the default SQLite file.
+func Resolve(dsn string) (string, error) {
+	if dsn == "" {
+		dsn = os.Getenv("DATABASE_URL")
+	}
+	if dsn == "" {
+		p, err := sqlite.DefaultPath()
+		if err != nil {
+			return "", err
+		}
+		dsn = p
+	}
+	return dsn, nil
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens the store dsn names: "postgres://..." or "postgresql://..."
+// for PostgreSQL; "sqlite:PATH", "file:PATH" or a plain path for SQLite;
+// empty for $DATABASE_URL or the default SQLite file. It does not migrate.
+func Open(ctx context.Context, dsn string) (history.Store, error) {
+	dsn, err := Resolve(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if IsPostgres(dsn) {
+		return postgres.Open(ctx, dsn)
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+	if strings.Contains(path, "://") {
+		return nil, fmt.Errorf("store: %q is neither a postgres:// URL nor a file path", dsn)
+	}
+	return sqlite.Open(ctx, path)
+}
+
+// OpenMigrated opens the store and applies pending migrations.
+func OpenMigrated(ctx context.Context, dsn string) (history.Store, int, error) {
+	s, err := Open(ctx, dsn)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := s.Migrate(ctx)
+	if err != nil {
+		s.Close()
+		return nil, 0, err
+	}
+	return s, v, nil
+}
