@@ -396,3 +396,39 @@ func TestEveryStrategyAnswers(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWarmCall measures a warm strategy call of each example through
+// the host: a ~1 KB request, two host calls (the strategy's one browser or
+// time call plus one log line), the result decoded and checked.
+func BenchmarkWarmCall(b *testing.B) {
+	cases := []struct {
+		id, strategy, config string
+	}{
+		{"go-wait-visible", "wait_until_visible", `{"poll_ms": 10}`},
+		{"c-scroll", "scroll_then_retry", ""},
+		{"wat-pause", "pause_and_retry", `{"delay_ms": 0}`},
+	}
+	for _, bc := range cases {
+		b.Run(bc.id, func(b *testing.B) {
+			p := load(b, bc.id)
+			f := hosttest.New("http://shop.test/", buy)
+			req := request(bc.strategy, abi.Target{CSS: "#buy", Text: "Buy now", Fingerprint: &buy}, bc.config)
+			req.Error.Message = strings.Repeat("waiting for selector #buy to be visible: ", 16)
+			if n, _ := json.Marshal(req); len(n) < 900 || len(n) > 1300 {
+				b.Fatalf("request is %d bytes, want about 1 KB", len(n))
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				res, err := p.Call(ctx, f.Env(), req)
+				if err != nil || res.Outcome != abi.OutcomeRetry {
+					b.Fatalf("%+v %v", res, err)
+				}
+				if i%1024 == 0 {
+					f.Browser.Reset()
+				}
+			}
+		})
+	}
+}

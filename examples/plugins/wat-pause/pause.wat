@@ -1,7 +1,7 @@
 ;; wat-pause: an example strategy plugin written by hand in WebAssembly text.
 ;;
-;; Strategy pause_and_retry logs, sleeps delay_ms (the first "delay_ms" key
-;; of the request, which is the one in config; default 250, at most 60000)
+;; Strategy pause_and_retry logs, sleeps delay_ms (the "delay_ms" key of the
+;; request's config; default 250, at most 60000)
 ;; through heal_time.sleep_ms, which never sleeps past the call's deadline,
 ;; and returns retry, or give_up when the deadline cut the pause short.
 ;; Results are constant JSON in data segments.
@@ -70,19 +70,25 @@
     (i32.or (i32.or (i32.eq (local.get $c) (i32.const 32)) (i32.eq (local.get $c) (i32.const 9)))
             (i32.or (i32.eq (local.get $c) (i32.const 10)) (i32.eq (local.get $c) (i32.const 13)))))
 
-  ;; delay reads the integer after the first "delay_ms" key in [p, p+n), or
-  ;; returns 250. Values above 60000 are clamped.
+  ;; delay reads the integer after the "delay_ms" key in [p, p+n), or
+  ;; returns 250. Values above 60000 are clamped. In an ABI 1.0 request only
+  ;; config can hold that key (a quote inside a JSON string is escaped, so the
+  ;; pattern cannot match inside text), and the scan runs from the end, where
+  ;; the engine's encoder puts config after the large error and action.
   (func $delay (param $p i32) (param $n i32) (result i32)
-    (local $end i32) (local $c i32) (local $v i32) (local $digits i32)
+    (local $start i32) (local $end i32) (local $c i32) (local $v i32) (local $digits i32)
+    (local.set $start (local.get $p))
     (local.set $end (i32.add (local.get $p) (local.get $n)))
     (block $not_found
-      ;; find the key
+      (br_if $not_found (i32.lt_u (local.get $n) (global.get $key_len)))
+      ;; find the key, last occurrence first
+      (local.set $p (i32.sub (local.get $end) (global.get $key_len)))
       (loop $scan
-        (br_if $not_found (i32.gt_u (i32.add (local.get $p) (global.get $key_len)) (local.get $end)))
         (if (call $matches_key (local.get $p))
           (then (local.set $p (i32.add (local.get $p) (global.get $key_len))))
           (else
-            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br_if $not_found (i32.eq (local.get $p) (local.get $start)))
+            (local.set $p (i32.sub (local.get $p) (i32.const 1)))
             (br $scan))))
       ;; whitespace, a colon, whitespace
       (block $colon
