@@ -9,15 +9,20 @@ static long skip_ws(const char *s, long i, long n) {
 	return i;
 }
 
-/* Returns the index just past the string starting at s[i] == '"', or -1. */
+/* Returns the index just past the string starting at s[i] == '"', or -1.
+ * memchr jumps from quote to quote several bytes at a time, which matters
+ * because a request is mostly long strings (error text, element text). */
 static long skip_string(const char *s, long i, long n) {
-	for (i++; i < n; i++) {
-		if (s[i] == '\\')
-			i++;
-		else if (s[i] == '"')
-			return i + 1;
-		else if ((unsigned char)s[i] < 0x20)
+	for (i++; i < n;) {
+		const char *q = memchr(s + i, '"', (size_t)(n - i));
+		if (!q)
 			return -1;
+		long j = q - s, k = j;
+		while (k > i && s[k - 1] == '\\')
+			k--;
+		if ((j - k) % 2 == 0) /* an even run of backslashes: the quote is real */
+			return j + 1;
+		i = j + 1;
 	}
 	return -1;
 }
@@ -98,6 +103,37 @@ span json_get(const char *s, span obj, const char *key) {
 			return none;
 	}
 	return none;
+}
+
+void json_members(const char *s, span obj, const char *const *keys, span *out, int nkeys) {
+	for (int k = 0; k < nkeys; k++)
+		out[k].start = 0, out[k].end = -1;
+	long n = obj.end, i = skip_ws(s, obj.start, n);
+	if (obj.end < 0 || i >= n || s[i] != '{')
+		return;
+	i = skip_ws(s, i + 1, n);
+	while (i < n && s[i] == '"') {
+		long kend = skip_string(s, i, n);
+		if (kend < 0)
+			return;
+		int which = -1;
+		for (int k = 0; k < nkeys && which < 0; k++)
+			if (out[k].end < 0 && key_equals(s, i, kend, keys[k]))
+				which = k;
+		i = skip_ws(s, kend, n);
+		if (i >= n || s[i] != ':')
+			return;
+		long vstart = skip_ws(s, i + 1, n);
+		long vend = skip_value(s, vstart, n);
+		if (vend < 0)
+			return;
+		if (which >= 0)
+			out[which].start = vstart, out[which].end = vend;
+		i = skip_ws(s, vend, n);
+		if (i >= n || s[i] != ',')
+			return;
+		i = skip_ws(s, i + 1, n);
+	}
 }
 
 span json_path(const char *s, size_t n, const char *const *keys, int nkeys) {

@@ -14,6 +14,9 @@ typedef struct {
 
 /* Finds the value of key in the object spanning obj. */
 span json_get(const char *s, span obj, const char *key);
+/* Finds the values of several keys of the object spanning obj in one pass;
+ * out[k] is the value of keys[k] (end < 0 when absent). */
+void json_members(const char *s, span obj, const char *const *keys, span *out, int nkeys);
 /* Finds a value by a path of keys from the top-level object of s[0, n). */
 span json_path(const char *s, size_t n, const char *const *keys, int nkeys);
 /* Decodes the string value at v into out (cap bytes, NUL-terminated when it

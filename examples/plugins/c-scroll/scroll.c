@@ -115,9 +115,14 @@ EXPORT("heal_run") uint64_t heal_run(char *req, int32_t len) {
 	memset(&result, 0, sizeof result);
 	size_t n = len > 0 ? (size_t)len : 0;
 
-	const char *strategy_key[] = {"strategy"};
+	/* One pass over the request's top level, then small nested lookups. */
+	static const char *const top_keys[] = {"strategy", "action", "config"};
+	span top[3];
+	span whole = {0, (long)n};
+	json_members(req, whole, top_keys, top, 3);
+
 	char strategy[64];
-	long sl = json_string(req, json_path(req, n, strategy_key, 1), strategy, sizeof strategy);
+	long sl = json_string(req, top[0], strategy, sizeof strategy);
 	if (sl < 0 || (size_t)sl >= sizeof strategy || strcmp(strategy, "scroll_then_retry") != 0) {
 		outcome("give_up", "this module only provides scroll_then_retry");
 		free(req);
@@ -125,13 +130,14 @@ EXPORT("heal_run") uint64_t heal_run(char *req, int32_t len) {
 	}
 
 	/* The target: css preferred, else xpath. */
-	const char *css_key[] = {"action", "target", "css"};
-	const char *xpath_key[] = {"action", "target", "xpath"};
+	static const char *const target_keys[] = {"css", "xpath"};
+	span sels[2];
+	json_members(req, json_get(req, top[1], "target"), target_keys, sels, 2);
 	const char *field = "css";
-	span sel = json_path(req, n, css_key, 3);
+	span sel = sels[0];
 	if (sel.end < 0) {
 		field = "xpath";
-		sel = json_path(req, n, xpath_key, 3);
+		sel = sels[1];
 	}
 	long selLen = sel.end < 0 ? -1 : json_string(req, sel, NULL, 0);
 	if (selLen <= 0) {
@@ -144,10 +150,11 @@ EXPORT("heal_run") uint64_t heal_run(char *req, int32_t len) {
 		__builtin_trap();
 	json_string(req, sel, selector, (size_t)selLen + 1);
 
-	const char *timeout_key[] = {"config", "timeout_ms"};
-	const char *settle_key[] = {"config", "settle_ms"};
-	int64_t timeout_ms = json_int(req, json_path(req, n, timeout_key, 2), 0);
-	int64_t settle_ms = json_int(req, json_path(req, n, settle_key, 2), 100);
+	static const char *const config_keys[] = {"timeout_ms", "settle_ms"};
+	span cfg[2];
+	json_members(req, top[2], config_keys, cfg, 2);
+	int64_t timeout_ms = json_int(req, cfg[0], 0);
+	int64_t settle_ms = json_int(req, cfg[1], 100);
 	free(req); /* the request is ours now; everything needed is copied */
 
 	buf locator = {0};
