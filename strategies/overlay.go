@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -141,12 +140,38 @@ type tagInfo struct {
 	Role    string   `json:"role,omitempty"`
 }
 
-// Phrases that introduce the element that took a click, in the messages of
-// this engine, Selenium, Playwright and Puppeteer.
+// Phrases around the element that took a click, in the messages of this
+// engine, Selenium, Playwright and Puppeteer: the element follows the first
+// kind and precedes the second.
 var (
-	interceptBefore = regexp.MustCompile(`(?i)(intercepted by|receive the click:?|covered by|obscured by|obstructed by)\s*`)
-	interceptAfter  = regexp.MustCompile(`(?i)(intercepts pointer events|would receive the click)`)
+	interceptBefore = []string{"intercepted by", "receive the click", "covered by", "obscured by", "obstructed by"}
+	interceptAfter  = []string{"intercepts pointer events", "would receive the click"}
 )
+
+// findFirst returns the byte span of the leftmost phrase in s, matched
+// without regard to ASCII case, or -1.
+func findFirst(s string, phrases []string) (start, end int) {
+	lower := toLowerASCII(s)
+	start, end = -1, -1
+	for _, p := range phrases {
+		if i := strings.Index(lower, p); i >= 0 && (start < 0 || i < start) {
+			start, end = i, i+len(p)
+		}
+	}
+	return start, end
+}
+
+// toLowerASCII lowers ASCII letters only, so that byte offsets into the
+// result are offsets into s.
+func toLowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
 
 // parseInterceptor finds the intercepting element in an error message: the
 // tag after "intercepted by" and its kin, else the last tag before
@@ -154,13 +179,13 @@ var (
 // values may be quoted, unquoted or escaped, and the tag may be cut short.
 func parseInterceptor(msg string) (tagInfo, bool) {
 	msg = strings.NewReplacer(`\"`, `"`, `\'`, `'`, "&quot;", `"`).Replace(msg)
-	if loc := interceptBefore.FindStringIndex(msg); loc != nil {
-		if t, ok := parseTag(msg[loc[1]:]); ok {
+	if _, end := findFirst(msg, interceptBefore); end >= 0 {
+		if t, ok := parseTag(strings.TrimLeft(msg[end:], ": \t\n")); ok {
 			return t, true
 		}
 	}
-	if loc := interceptAfter.FindStringIndex(msg); loc != nil {
-		head := msg[:loc[0]]
+	if start, _ := findFirst(msg, interceptAfter); start >= 0 {
+		head := msg[:start]
 		// The subtree owner in "<a> from <b> subtree intercepts" is the
 		// outer element; the interceptor is the first tag of that clause.
 		if i := strings.LastIndex(head, " from <"); i >= 0 {
@@ -249,7 +274,18 @@ func parseTag(s string) (tagInfo, bool) {
 
 func isLetter(r rune) bool { return r < unicode.MaxASCII && unicode.IsLetter(r) }
 
-var plainIdent = regexp.MustCompile(`^-?[A-Za-z_][A-Za-z0-9_-]*$`)
+// plainIdent reports whether s can be written in a CSS selector as is: an
+// identifier of ASCII letters, digits, '_' and '-' not starting with a digit.
+func plainIdent(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	for i, c := range []byte(s) {
+		letter := c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if !letter && (i == 0 || c != '-' && (c < '0' || c > '9')) {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // selectors returns CSS selectors for the element t describes, most
 // specific first.
@@ -262,7 +298,7 @@ func (t tagInfo) selectors() []string {
 	sel.WriteString(t.Tag)
 	n := 0
 	for _, cls := range t.Classes {
-		if plainIdent.MatchString(cls) {
+		if plainIdent(cls) {
 			sel.WriteString("." + cls)
 			n++
 		}
@@ -270,7 +306,7 @@ func (t tagInfo) selectors() []string {
 	if n > 0 {
 		out = append(out, sel.String())
 	}
-	if t.Role != "" && plainIdent.MatchString(t.Role) {
+	if t.Role != "" && plainIdent(t.Role) {
 		out = append(out, t.Tag+"[role="+t.Role+"]")
 	}
 	return out

@@ -169,12 +169,10 @@ func FuzzParseInterceptor(f *testing.F) {
 	})
 }
 
-func toLowerASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
+func TestSelectorsOfInterceptor(t *testing.T) {
+	got := tagInfo{Tag: "div", ID: `cookie "x"`, Classes: []string{"banner", "md:flex", "-x", "2col", "a_b-1"}, Role: "dialog"}.selectors()
+	w := []string{`[id="cookie \"x\""]`, "div.banner.-x.a_b-1", "div[role=dialog]"}
+	if !slices.Equal(got, w) {
+		t.Fatalf("selectors() = %q, want %q", got, w)
 	}
-	return string(b)
 }
