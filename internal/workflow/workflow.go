@@ -353,7 +353,13 @@ func parseTimeout(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// checkURL accepts absolute URLs and paths starting with "/", which are
+// resolved against the run's base URL.
 func checkURL(s string) error {
+	if strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") {
+		_, err := url.Parse(s)
+		return err
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return err
