@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/selfheal/engine/abi"
+	"github.com/selfheal/engine/internal/classify"
 )
 
 // Errors shared by the stores.
@@ -215,4 +216,15 @@ func IsUUID(s string) bool {
 		}
 	}
 	return true
+}
+
+// PatternRecords converts classifier patterns for UpsertPatterns, so the
+// database's error_patterns follow the patterns the engine loaded.
+func PatternRecords(ps []*classify.Pattern) []PatternRecord {
+	out := make([]PatternRecord, len(ps))
+	for i, p := range ps {
+		out[i] = PatternRecord{Name: p.Name(), Signature: p.Signature(), Description: p.Description(),
+			Strategies: p.StrategiesJSON(), ExpectedRate: p.ExpectedRate()}
+	}
+	return out
 }

@@ -148,6 +148,17 @@ func testUpsertPatterns(t *testing.T, _ string, open Opener) {
 	if p := byName["timeout"]; p.Signature != "Timeout" || p.Description != "changed" || p.ExpectedRate != 1 {
 		t.Errorf("timeout after upsert: %+v (the observed rate 100%% must survive)", p)
 	}
+	// The classifier's patterns round-trip.
+	c, err := classify.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpsertPatterns(ctx, history.PatternRecords(c.Patterns())); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := s.Patterns(ctx); len(after) != len(ps) {
+		t.Errorf("re-upserting the defaults changed the pattern count: %d -> %d", len(ps), len(after))
+	}
 	if p := byName["login_expired"]; p.ExpectedRate != 0.55 || !jsonEqual(t, p.Strategies, []byte(`[{"name":"relogin","form":"#f"}]`)) {
 		t.Errorf("new pattern: %+v", p)
 	}

@@ -337,6 +337,9 @@ func nullJSON(b json.RawMessage) any {
 
 // SessionHistory returns a session's attempts, oldest first.
 func (s *Store) SessionHistory(ctx context.Context, sessionID string) ([]history.Attempt, error) {
+	if !history.IsUUID(sessionID) {
+		return nil, fmt.Errorf("%w: session id %q is not a UUID", history.ErrBadRecord, sessionID)
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, coalesce(session_id, ''), coalesce(error_pattern_id, ''), coalesce(error_type, ''),
 			coalesce(error_message, ''), coalesce(strategy_used, ''), coalesce(success, 0), coalesce(retry_count, 0),
 			coalesce(context, ''), created_at, coalesce(host, ''), coalesce(action_kind, '')
