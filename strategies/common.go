@@ -85,6 +85,10 @@ func firstErr(errs ...error) error {
 // spends: the manifest's host_calls budget is sized for it.
 const minPoll Millis = 50
 
+// actTimeout bounds one click, press or scroll made by a strategy, since the
+// browser waits for an element to be visible before acting on it.
+const actTimeout = 2 * time.Second
+
 // reserve is the time kept free before the call's deadline to return a
 // verdict: a tenth of what is left, at most 100 ms.
 func reserve(left time.Duration) time.Duration { return min(100*time.Millisecond, left/10) }

@@ -133,6 +133,7 @@ func scrollIntoView(c *heal.Call) abi.Result {
 			return heal.WithDetails(heal.UseElement(*el, "found inside a frame by the resolver"), details)
 		}
 	}
+	loc.TimeoutMS = budget(c, actTimeout).Milliseconds()
 	if _, err := c.ScrollIntoView(loc); err != nil {
 		return heal.WithDetails(heal.GiveUp(fmt.Sprintf("scrolling the target into view: %v", err)), details)
 	}
@@ -194,7 +195,7 @@ func scrollForTarget(c *heal.Call, t *abi.Target, cfg scrollConfig) (p scrollPro
 	prevY, prevN, still := snap.Viewport.ScrollY, len(snap.Elements), 0
 	for p.Steps < cfg.MaxSteps && budget(c, cfg.SettleMS.D()) >= cfg.SettleMS.D() {
 		p.Steps++
-		if _, err := c.Press(abi.Locator{Key: "PageDown"}); err != nil && fatal(err) {
+		if _, err := c.Press(abi.Locator{Key: "PageDown", TimeoutMS: budget(c, actTimeout).Milliseconds()}); err != nil && fatal(err) {
 			return p, loc, nil, "", err
 		}
 		if !c.Sleep(cfg.SettleMS.D()) {
@@ -207,7 +208,7 @@ func scrollForTarget(c *heal.Call, t *abi.Target, cfg scrollConfig) (p scrollPro
 			// A focused field swallows PageDown; scroll to the last
 			// element instead.
 			if last, ok := bottomMost(snap.Elements); ok {
-				_, _ = c.ScrollIntoView(abi.Locator{XPath: last.XPath})
+				_, _ = c.ScrollIntoView(abi.Locator{XPath: last.XPath, TimeoutMS: budget(c, actTimeout).Milliseconds()})
 				if s, err := c.Snapshot(); err == nil {
 					snap = s
 				}
@@ -234,7 +235,7 @@ func scrollForTarget(c *heal.Call, t *abi.Target, cfg scrollConfig) (p scrollPro
 func bottomMost(els []abi.Element) (abi.Element, bool) {
 	best, ok := abi.Element{}, false
 	for _, el := range els {
-		if len(el.Frame) == 0 && el.XPath != "" && (!ok || el.Rect.Y+el.Rect.Height > best.Rect.Y+best.Rect.Height) {
+		if el.Visible && len(el.Frame) == 0 && el.XPath != "" && (!ok || el.Rect.Y+el.Rect.Height > best.Rect.Y+best.Rect.Height) {
 			best, ok = el, true
 		}
 	}

@@ -99,7 +99,7 @@ func dismissOverlay(c *heal.Call) abi.Result {
 		if budget(c, cfg.SettleMS.D()+minTry) < cfg.SettleMS.D()+minTry {
 			break
 		}
-		if _, err := c.Click(abi.Locator{XPath: ctl.el.XPath}); err != nil {
+		if _, err := c.Click(abi.Locator{XPath: ctl.el.XPath, TimeoutMS: budget(c, actTimeout).Milliseconds()}); err != nil {
 			c.Logf(heal.LevelDebug, "clicking %s: %v", ctl.el.XPath, err)
 			continue
 		}
@@ -111,7 +111,7 @@ func dismissOverlay(c *heal.Call) abi.Result {
 		}
 	}
 	if cfg.PressEscape && budget(c, cfg.SettleMS.D()+minTry) >= cfg.SettleMS.D()+minTry {
-		if _, err := c.Press(abi.Locator{Key: "Escape"}); err == nil {
+		if _, err := c.Press(abi.Locator{Key: "Escape", TimeoutMS: budget(c, actTimeout).Milliseconds()}); err == nil {
 			details["escape"] = true
 			if o.cleared(containers[0]) {
 				return heal.WithDetails(heal.Retry("dismissed the overlay with Escape"), details)
@@ -236,7 +236,13 @@ func parseTag(s string) (tagInfo, bool) {
 		for i < len(s) && !strings.ContainsRune(" \t\n=>/", rune(s[i])) {
 			i++
 		}
-		name := strings.ToLower(s[start:i])
+		raw := s[start:i]
+		if raw != "" && (raw[0] == '#' || raw[0] == '.') {
+			// The engine's own notation: <div #id.class1.class2>.
+			t.compound(raw)
+			continue
+		}
+		name := strings.ToLower(raw)
 		if name == "" {
 			i++
 			continue
@@ -270,6 +276,19 @@ func parseTag(s string) (tagInfo, bool) {
 		}
 	}
 	return t, true
+}
+
+// compound reads "#id.class1.class2" or ".class1.class2".
+func (t *tagInfo) compound(s string) {
+	if strings.HasPrefix(s, "#") {
+		id, rest, _ := strings.Cut(s[1:], ".")
+		t.ID, s = id, rest
+	}
+	for _, c := range strings.Split(s, ".") {
+		if c != "" {
+			t.Classes = append(t.Classes, c)
+		}
+	}
 }
 
 func isLetter(r rune) bool { return r < unicode.MaxASCII && unicode.IsLetter(r) }
@@ -335,14 +354,14 @@ func (o *overlayRun) query(selectors []string, limit int) ([]abi.Element, error)
 		return nil, nil
 	}
 	els, err := o.c.Query(abi.Query{CSS: strings.Join(live, ", "), Limit: limit})
-	if err == nil || !errors.Is(err, heal.ErrBadRequest) {
+	if err == nil || !rejected(err) {
 		return els, err
 	}
 	els = nil
 	for _, s := range live {
 		part, err := o.c.Query(abi.Query{CSS: s, Limit: limit})
 		switch {
-		case errors.Is(err, heal.ErrBadRequest):
+		case rejected(err):
 			o.broken[s] = err.Error()
 		case err != nil:
 			return els, err
@@ -350,6 +369,13 @@ func (o *overlayRun) query(selectors []string, limit int) ([]abi.Element, error)
 		els = append(els, part...)
 	}
 	return els, nil
+}
+
+// rejected reports a selector the browser could not use: a bad request, or
+// not_found, which is how a query reports a selector that does not parse
+// (no match is an empty result).
+func rejected(err error) bool {
+	return errors.Is(err, heal.ErrBadRequest) || heal.IsNotFound(err)
 }
 
 // containers returns the visible overlays: the element the error names

@@ -53,6 +53,7 @@ func hideWhen(h *healtest.Host, css string, match func(healtest.Action) bool) *h
 func TestDismissOverlay(t *testing.T) {
 	messages := []string{
 		`click at (640, 620) intercepted by <div id=cookie-banner class="banner fixed">`,
+		`browser: click css "#buy": click intercepted: <button #buy> at (640,620) is covered; intercepted by <div #cookie-banner.banner.fixed>`,
 		`element click intercepted: Element <button id="buy">...</button> is not clickable at point (640, 620). Other element would receive the click: <p class="banner-text">...</p>`,
 		`<p class=\"banner-text\">We use cookies</p> from <div id=\"cookie-banner\">…</div> subtree intercepts pointer events`,
 		`Click failed: the element is covered`, // names nothing: the container selectors find the banner
@@ -126,6 +127,10 @@ func TestParseInterceptor(t *testing.T) {
 		{`<span>x</span> from <div id="root">…</div> subtree intercepts pointer events`, tagInfo{Tag: "span"}, true},
 		{`intercepted by <div id="cut`, tagInfo{Tag: "div", ID: "cut"}, true},
 		{`only <aside class=promo> here`, tagInfo{Tag: "aside", Classes: []string{"promo"}}, true},
+		{`browser: click css "#buy": click intercepted: <button #buy> at (640,620) is covered; intercepted by <div #cookie-banner.banner.fixed>`,
+			tagInfo{Tag: "div", ID: "cookie-banner", Classes: []string{"banner", "fixed"}}, true},
+		{`intercepted by <div.modal-backdrop.show>`, tagInfo{Tag: "div", Classes: []string{"modal-backdrop", "show"}}, true},
+		{`intercepted by <section #Consent>`, tagInfo{Tag: "section", ID: "Consent"}, true},
 		{`Click failed: 1 < 2`, tagInfo{}, false},
 		{`<a> and <b> but no verb`, tagInfo{}, false},
 		{``, tagInfo{}, false},
