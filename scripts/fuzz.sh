@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
-# Runs every fuzz target in the root module for the given time each.
+# Runs every fuzz target of every Go module in the repository for the given
+# time each (default 5s): a short smoke run in `make test`, longer by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime="${1:-5s}"
 status=0
-for pkg in $(go list ./...); do
-  dir=$(go list -f '{{.Dir}}' "$pkg")
-  for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
-    echo "== fuzz $pkg $target ($fuzztime)" >&2
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null || { echo "fuzz $pkg $target failed" >&2; status=1; }
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+for mod in $(find . -name go.mod -not -path './build/*' -not -path './.git/*' -printf '%h\n' | sort); do
+  for dir in $(cd "$mod" && go list -f '{{.Dir}}' ./...); do
+    targets=$(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u || true)
+    for target in $targets; do
+      echo "== fuzz ${dir#$PWD/} $target ($fuzztime)" >&2
+      if ! (cd "$dir" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" . >"$log" 2>&1); then
+        echo "fuzz ${dir#$PWD/} $target failed:" >&2
+        tail -40 "$log" >&2
+        status=1
+      fi
+    done
   done
 done
 exit $status
