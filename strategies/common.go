@@ -81,9 +81,13 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-// Polls are at least this far apart, which bounds the host calls a poll
-// spends: the manifest's host_calls budget is sized for it.
-const minPoll Millis = 50
+// Polls are at least minPoll apart and make at most about maxChecks checks,
+// which bounds the host calls a poll spends: the manifest's host_calls
+// budget (20,000) covers maxChecks checks of up to 30 host calls each.
+const (
+	minPoll   Millis = 50
+	maxChecks        = 600
+)
 
 // actTimeout bounds one click, press or scroll made by a strategy, since the
 // browser waits for an element to be visible before acting on it.
@@ -115,6 +119,9 @@ type pollStats struct {
 // a page answers reads badly while it navigates.
 func poll(c *heal.Call, interval, limit time.Duration, check func() (bool, error)) (bool, pollStats, error) {
 	var st pollStats
+	// Long waits poll less often, so that no wait can exhaust the
+	// manifest's host-call budget.
+	interval = max(interval, limit/maxChecks)
 	start := c.Now()
 	for {
 		st.Checks++

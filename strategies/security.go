@@ -40,6 +40,9 @@ func (p *challengeConfig) validate() error {
 			return fmt.Errorf("%w markers[%d]: empty marker", errConfig, i)
 		}
 	}
+	if len(p.Selectors) > maxSelectors {
+		return fmt.Errorf("%w selectors: at most %d, not %d (each is checked on every look)", errConfig, maxSelectors, len(p.Selectors))
+	}
 	for i, s := range p.Selectors {
 		if strings.TrimSpace(s) == "" {
 			return fmt.Errorf("%w selectors[%d]: empty selector", errConfig, i)
@@ -47,6 +50,9 @@ func (p *challengeConfig) validate() error {
 	}
 	return nil
 }
+
+// maxSelectors bounds the host calls of one look at the page.
+const maxSelectors = 20
 
 // challenge is what one look at the page found.
 type challenge struct {

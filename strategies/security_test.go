@@ -106,3 +106,18 @@ func TestUseDifferentApproach(t *testing.T) {
 		want(t, res, abi.OutcomeAbort, "entry_url")
 	})
 }
+
+// A long wait polls less often rather than exhausting the host-call budget.
+func TestLongWaitKeepsToTheBudget(t *testing.T) {
+	h := challengePage("title").SetHostCallBudget(20000)
+	res := newCall(abi.ActionClick, nil).config(`{"timeout_ms": 600000, "poll_ms": 100}`).deadline(10*time.Minute).run(t, h, "wait_for_manual_intervention")
+	want(t, res, abi.OutcomeAbort, "needs a human")
+	if n := h.TotalCalls(); n > 20000 {
+		t.Fatalf("%d host calls", n)
+	}
+	if d := details(t, res)["poll"].(map[string]any); d["checks"].(float64) > 601 {
+		t.Fatalf("%v checks, want at most 601", d["checks"])
+	}
+	res = newCall(abi.ActionClick, nil).config(`{"selectors": ["a","a","a","a","a","a","a","a","a","a","a","a","a","a","a","a","a","a","a","a","a"]}`).run(t, h, "wait_for_manual_intervention")
+	want(t, res, abi.OutcomeAbort, "selectors: at most 20, not 21")
+}
