@@ -20,7 +20,8 @@ func mustLoad(t testing.TB, path string, opts ...Option) *Classifier {
 	return c
 }
 
-// The six patterns of the design document, as it lists them.
+// The six patterns of the design document, as it lists them, with
+// click_intercepted before action_execution_failure.
 func TestDefaultsAreTheSeedPatterns(t *testing.T) {
 	c := mustLoad(t, "")
 	type strat struct {
@@ -40,6 +41,8 @@ func TestDefaultsAreTheSeedPatterns(t *testing.T) {
 			[]strat{{"wait_for_manual_intervention", `{"timeout_ms":60000}`}, {"use_different_approach", `{}`}}},
 		{"page_load_failure", `ERR_CONNECTION_REFUSED|ERR_NAME_NOT_RESOLVED`, 0.60,
 			[]strat{{"retry_navigation", `{"max_retries":3}`}, {"check_dns", `{}`}, {"use_cached_version", `{}`}}},
+		{"click_intercepted", `is not clickable|would receive the click|intercepted`, 0.75,
+			[]strat{{"dismiss_overlay", `{}`}, {"wait_and_retry", `{"delay_ms":1000}`}, {"use_alternative_selector", `{}`}}},
 		{"action_execution_failure", `Click failed|Type failed|Action .* failed`, 0.75,
 			[]strat{{"wait_and_retry", `{"delay_ms":1000}`}, {"use_alternative_selector", `{}`}, {"refresh_dom_state", `{}`}, {"dismiss_overlay", `{}`}}},
 		{"network_error", `ERR_INTERNET_DISCONNECTED|Network error`, 0.50,
@@ -94,8 +97,9 @@ func TestClassify(t *testing.T) {
 		{"not visible", fmt.Errorf("click: %w", chromedp.ErrNotVisible), "", "element_not_found", "chromedp.ErrNotVisible"},
 		{"disabled", chromedp.ErrDisabled, "", "action_execution_failure", "chromedp.ErrDisabled"},
 		{"click failed", nil, "Click failed: element detached", "action_execution_failure", ""},
-		{"intercepted", nil, "Element is not clickable at point (10, 20). Other element would receive the click: <div class=overlay>", "action_execution_failure", ""},
-		{"click intercepted", nil, "element click intercepted", "action_execution_failure", ""},
+		{"intercepted", nil, "Element is not clickable at point (10, 20). Other element would receive the click: <div class=overlay>", "click_intercepted", ""},
+		{"click intercepted", nil, "element click intercepted", "click_intercepted", ""},
+		{"click failed, intercepted", nil, "Click failed on css=\"#buy\": click intercepted: intercepted by <div #cookie>", "click_intercepted", ""},
 		{"network text", nil, "Network error while fetching", "network_error", ""},
 		{"nothing", errors.New("the moon is made of cheese"), "", Unknown, ""},
 		{"empty", nil, "", Unknown, ""},
@@ -145,7 +149,7 @@ func TestUserFile(t *testing.T) {
 	if u := c.UnknownPattern(); u.NumStrategies() != 1 || u.Strategy(0).Name() != "reload_page" {
 		t.Errorf("unknown chain not overridden: %v", u.Strategies())
 	}
-	if len(c.Patterns()) != 7 || c.Patterns()[0].Name() != "login_expired" {
+	if len(c.Patterns()) != 8 || c.Patterns()[0].Name() != "login_expired" {
 		t.Errorf("new user patterns must come first")
 	}
 }
