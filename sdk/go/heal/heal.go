@@ -90,7 +90,7 @@ func init() {
 // sees as a trap naming the problem on stderr.
 func run(in []byte) []byte {
 	var req abi.Request
-	if err := json.Unmarshal(in, &req); err != nil {
+	if err := decodeRequest(in, &req); err != nil {
 		panic(fmt.Sprintf("heal: the request is not a valid abi.Request: %v", err))
 	}
 	fn, ok := strategies[req.Strategy]
