@@ -60,7 +60,9 @@ type Choice struct {
 
 // SelectQuery asks for the next strategy.
 type SelectQuery struct {
-	ErrorType  string
+	ErrorType string
+	// RetryCount is the number of strategies already tried for this error
+	// type in this action (the seed's retry_count).
 	RetryCount int
 	SessionID  string
 	ActionKey  string
@@ -319,6 +321,11 @@ func (e *Executor) Execute(ctx context.Context, st Step) Report {
 		tried    []string
 		profiles []abi.HealingProfile
 		fixed    = append([]string(nil), st.Strategies...)
+		// perType counts the strategies tried for each error type: the
+		// error of an action can change between retries (a missing element
+		// found, then its click intercepted), and a new error type starts
+		// its escalation at its own first strategy.
+		perType = map[string]int{}
 	)
 	for i := 0; i < retries; i++ {
 		class := e.classify.Classify(err)
@@ -328,7 +335,7 @@ func (e *Executor) Execute(ctx context.Context, st Step) Report {
 			rep.Err = fmt.Errorf("%w: %v", contextErr(cerr), err)
 			return done(rep)
 		}
-		choice, ok := e.next(ctx, st, class, i, tried, &fixed)
+		choice, ok := e.next(ctx, st, class, perType[class.Type], tried, &fixed)
 		if !ok {
 			e.record(ctx, Attempt{ErrorType: class.Type, ErrorMessage: err.Error(), RetryCount: i,
 				Outcome: "none_left", Metrics: Metrics{AttemptLevel: i + 1, OriginalCriteria: st.Action.Target,
@@ -369,6 +376,7 @@ func (e *Executor) Execute(ctx context.Context, st Step) Report {
 		res, herr := e.healer.Heal(hctx, choice.Strategy, req)
 		cancel()
 		tried = append(tried, choice.Strategy)
+		perType[class.Type]++
 
 		if herr != nil {
 			// A failing strategy degrades to a strict retry: the action is

@@ -438,3 +438,47 @@ func TestPropertyMetricsRecording(t *testing.T) {
 		}
 	})
 }
+
+// recordingSelector records the queries it is asked.
+type recordingSelector struct {
+	listSelector
+	queries []SelectQuery
+}
+
+func (s *recordingSelector) Next(ctx context.Context, q SelectQuery) (Choice, bool) {
+	s.queries = append(s.queries, q)
+	return s.listSelector.Next(ctx, q)
+}
+
+// When the error type changes between retries, the new type's escalation
+// starts at its first strategy; strategies tried for the old type are not
+// repeated.
+func TestRetryCountPerErrorType(t *testing.T) {
+	errIntercepted := errors.New("Click failed: intercepted")
+	actor := &scriptedActor{results: []error{errMissing, errIntercepted, errIntercepted, nil}}
+	sel := &recordingSelector{listSelector: listSelector{"a", "b", "c"}}
+	byMsg := classifierByMessage{"intercepted": "click_intercepted"}
+	ex := New(DefaultConfig(), actor, byMsg, sel, &outcomeHealer{}, nil, WithClock(newFakeClock()))
+	if rep := ex.Execute(context.Background(), Step{Action: click()}); !rep.OK {
+		t.Fatal(rep.Err)
+	}
+	var got []string
+	for _, q := range sel.queries {
+		got = append(got, fmt.Sprintf("%s/%d/%v", q.ErrorType, q.RetryCount, q.Tried))
+	}
+	want := []string{"element_not_found/0/[]", "click_intercepted/0/[a]", "click_intercepted/1/[a b]"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("queries = %v, want %v", got, want)
+	}
+}
+
+type classifierByMessage map[string]string
+
+func (c classifierByMessage) Classify(err error) Classification {
+	for sub, typ := range c {
+		if strings.Contains(err.Error(), sub) {
+			return Classification{Type: typ}
+		}
+	}
+	return Classification{Type: "element_not_found"}
+}
