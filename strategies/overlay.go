@@ -203,7 +203,7 @@ func parseInterceptor(msg string) (tagInfo, bool) {
 			tags = append(tags, t)
 		}
 		next := strings.IndexByte(msg[i+1:], '<')
-		if next < 0 {
+		if next < 0 || len(tags) > 1 {
 			break
 		}
 		i += 1 + next
@@ -217,6 +217,11 @@ func parseInterceptor(msg string) (tagInfo, bool) {
 // parseTag reads "<tag attr=value ...>" at the start of s (after spaces).
 func parseTag(s string) (tagInfo, bool) {
 	s = strings.TrimLeft(s, " \t")
+	if len(s) > 1024 {
+		// A tag's description is short; this bounds the work on long
+		// messages full of '<'.
+		s = s[:1024]
+	}
 	if len(s) < 2 || s[0] != '<' || !isLetter(rune(s[1])) {
 		return tagInfo{}, false
 	}
