@@ -57,10 +57,15 @@ func waitForReconnection(c *heal.Call) abi.Result {
 type retryRequestConfig struct {
 	// MaxRetries is how many requests are tried.
 	MaxRetries int `json:"max_retries"`
-	// BaseMS is the pause after the first failure; it doubles after each
-	// further one, up to MaxBackoffMS.
-	BaseMS       Millis `json:"base_ms"`
-	MaxBackoffMS Millis `json:"max_backoff_ms"`
+	// BaseMS is the pause after the first failure; InitialDelayMS, the
+	// name the default error patterns use, overrides it when given.
+	BaseMS         Millis  `json:"base_ms"`
+	InitialDelayMS *Millis `json:"initial_delay_ms,omitempty"`
+	// Backoff is how the pause grows: "exponential" (times Multiplier
+	// after each failure), "linear" or "constant"; at most MaxBackoffMS.
+	Backoff      string  `json:"backoff"`
+	Multiplier   float64 `json:"multiplier"`
+	MaxBackoffMS Millis  `json:"max_backoff_ms"`
 	// Jitter is the random part of each pause (0..1): a pause of d lasts
 	// between d*(1-jitter) and d, so that clients do not retry in step.
 	Jitter float64 `json:"jitter"`
@@ -69,15 +74,35 @@ type retryRequestConfig struct {
 }
 
 func (p *retryRequestConfig) validate() error {
-	if p.Jitter < 0 || p.Jitter > 1 {
+	if p.InitialDelayMS != nil {
+		p.BaseMS, p.InitialDelayMS = *p.InitialDelayMS, nil
+	}
+	switch {
+	case p.Jitter < 0 || p.Jitter > 1:
 		return fmt.Errorf("%w jitter: must be within 0..1, not %v", errConfig, p.Jitter)
+	case p.Backoff != "exponential" && p.Backoff != "linear" && p.Backoff != "constant":
+		return fmt.Errorf("%w backoff: %q is not exponential, linear or constant", errConfig, p.Backoff)
+	case p.Multiplier < 1:
+		return fmt.Errorf("%w multiplier: must be at least 1, not %v", errConfig, p.Multiplier)
 	}
 	return firstErr(atLeast("max_retries", p.MaxRetries, 1), atLeast("base_ms", p.BaseMS, 0),
 		atLeast("max_backoff_ms", p.MaxBackoffMS, p.BaseMS), atLeast("timeout_ms", p.TimeoutMS, 1))
 }
 
 func defaultRetryRequest() retryRequestConfig {
-	return retryRequestConfig{MaxRetries: 3, BaseMS: 500, MaxBackoffMS: 8000, Jitter: 0.5, TimeoutMS: 15000}
+	return retryRequestConfig{MaxRetries: 3, BaseMS: 500, Backoff: "exponential", Multiplier: 2, MaxBackoffMS: 8000,
+		Jitter: 0.5, TimeoutMS: 15000}
+}
+
+// pause returns the pause after failure i (0-based), before jitter.
+func (p *retryRequestConfig) pause(i int) time.Duration {
+	switch p.Backoff {
+	case "constant":
+		return p.BaseMS.D()
+	case "linear":
+		return min(p.BaseMS.D()*time.Duration(i+1), p.MaxBackoffMS.D())
+	}
+	return backoff(p.BaseMS.D(), p.Multiplier, i, p.MaxBackoffMS.D())
 }
 
 // retryRequest repeats the failed request with exponential backoff and
@@ -89,9 +114,9 @@ func retryRequest(c *heal.Call) abi.Result {
 		return r
 	}
 	delay := func(i int) time.Duration {
-		return jittered(backoff(cfg.BaseMS.D(), i, cfg.MaxBackoffMS.D()), cfg.Jitter, rand.Float64())
+		return jittered(cfg.pause(i), cfg.Jitter, rand.Float64())
 	}
-	details := map[string]any{"base_ms": cfg.BaseMS, "jitter": cfg.Jitter}
+	details := map[string]any{"base_ms": cfg.BaseMS, "backoff": cfg.Backoff, "jitter": cfg.Jitter}
 	var try func(time.Duration) (abi.ActResult, error)
 	if isNavigation(c) {
 		u := c.Request.Action.URL
@@ -117,13 +142,13 @@ func retryRequest(c *heal.Call) abi.Result {
 	return heal.WithDetails(heal.Retry(fmt.Sprintf("reloaded the page on try %d", len(tries))), details)
 }
 
-// backoff returns base * 2^i, capped at limit.
-func backoff(base time.Duration, i int, limit time.Duration) time.Duration {
-	d := base
-	for ; i > 0 && d < limit; i-- {
-		d *= 2
+// backoff returns base * factor^i, capped at limit.
+func backoff(base time.Duration, factor float64, i int, limit time.Duration) time.Duration {
+	d := float64(base)
+	for ; i > 0 && d < float64(limit); i-- {
+		d *= factor
 	}
-	return min(d, limit)
+	return min(time.Duration(d), limit)
 }
 
 // jittered shortens d by up to jitter*d, by the random fraction r in [0, 1).

@@ -56,6 +56,24 @@ func TestRetryRequest(t *testing.T) {
 		want(t, res, abi.OutcomeGiveUp, "the navigate failed 4 times")
 		between(t, "elapsed", h.Elapsed(), 700*time.Millisecond, 700*time.Millisecond)
 	})
+	// The default error pattern's parameters for retry_request.
+	t.Run("pattern parameters", func(t *testing.T) {
+		tests := []struct {
+			params string
+			want   time.Duration
+		}{
+			{`{"backoff": "exponential", "initial_delay_ms": 100, "multiplier": 3.0, "max_retries": 3, "jitter": 0}`, 400 * time.Millisecond},
+			{`{"backoff": "linear", "initial_delay_ms": 100, "max_retries": 3, "jitter": 0}`, 300 * time.Millisecond},
+			{`{"backoff": "constant", "base_ms": 100, "max_retries": 3, "jitter": 0}`, 200 * time.Millisecond},
+		}
+		for _, tt := range tests {
+			h := healtest.NewHost().Fail(abi.FnNavigate, errFailed)
+			want(t, navigateCall("http://shop.test/").config(tt.params).run(t, h, "retry_request"), abi.OutcomeGiveUp, "failed 3 times")
+			between(t, tt.params, h.Elapsed(), tt.want, tt.want)
+		}
+		res := newCall(abi.ActionClick, nil).config(`{"backoff": "fibonacci"}`).run(t, healtest.NewHost(), "retry_request")
+		want(t, res, abi.OutcomeAbort, `backoff: "fibonacci" is not exponential`)
+	})
 	t.Run("bad jitter", func(t *testing.T) {
 		want(t, newCall(abi.ActionClick, nil).config(`{"jitter": 2}`).run(t, healtest.NewHost(), "retry_request"), abi.OutcomeAbort, "jitter")
 	})
@@ -64,11 +82,11 @@ func TestRetryRequest(t *testing.T) {
 func TestBackoff(t *testing.T) {
 	ms := time.Millisecond
 	for i, w := range []time.Duration{500 * ms, time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second} {
-		if got := backoff(500*ms, i, 5*time.Second); got != w {
+		if got := backoff(500*ms, 2, i, 5*time.Second); got != w {
 			t.Errorf("backoff(500ms, %d, 5s) = %v, want %v", i, got, w)
 		}
 	}
-	if got := backoff(time.Second, 200, time.Minute); got != time.Minute {
+	if got := backoff(time.Second, 2, 200, time.Minute); got != time.Minute {
 		t.Errorf("backoff overflows: %v", got)
 	}
 	for _, r := range []float64{0, 0.5, 0.999} {

@@ -89,7 +89,7 @@ func retryNavigation(c *heal.Call) abi.Result {
 	if u == "" {
 		return heal.GiveUp("no URL to navigate to: the action has none and the page shows none that can be loaded")
 	}
-	delay := func(i int) time.Duration { return backoff(cfg.BackoffMS.D(), i, time.Minute) }
+	delay := func(i int) time.Duration { return backoff(cfg.BackoffMS.D(), 2, i, time.Minute) }
 	res, tries, ok := retryLoop(c, cfg.MaxRetries, cfg.TimeoutMS.D(), delay, func(t time.Duration) (abi.ActResult, error) {
 		return c.Navigate(abi.Navigation{URL: u, TimeoutMS: t.Milliseconds()})
 	})
