@@ -110,7 +110,8 @@ func New(rt *host.Runtime, reg *host.Registry, opts Options) *Loader {
 // unreadable).
 var ErrFolder = errors.New("pluginwatch: bad plugin directory")
 
-// LoadAll loads every plugin folder of every directory, stopping at the
+// LoadAll loads every plugin folder of every directory (without telling
+// Options.OnResult: loading at start is not a swap), stopping at the
 // first plugin that fails to load: at start a broken plugin is a
 // configuration error, not something to serve around. Plugins loaded
 // before the failure stay installed.
@@ -126,7 +127,7 @@ func (l *Loader) LoadAll(ctx context.Context) error {
 			if _, err := os.Stat(filepath.Join(f, ManifestName)); err != nil {
 				continue // not a plugin folder
 			}
-			if r, changed := l.reconcile(ctx, f); changed && r.Outcome == Rejected {
+			if r, changed := l.reconcile(ctx, f, false); changed && r.Outcome == Rejected {
 				return r.Err
 			}
 		}
@@ -154,7 +155,7 @@ func (l *Loader) Reload(ctx context.Context) ([]Result, error) {
 		}
 		for _, f := range folders {
 			seen[f] = true
-			if r, changed := l.reconcile(ctx, f); changed {
+			if r, changed := l.reconcile(ctx, f, true); changed {
 				out = append(out, r)
 			}
 		}
@@ -169,7 +170,7 @@ func (l *Loader) Reload(ctx context.Context) ([]Result, error) {
 		if _, err := os.Stat(filepath.Dir(f)); err != nil {
 			continue
 		}
-		if r, changed := l.reconcile(ctx, f); changed {
+		if r, changed := l.reconcile(ctx, f, true); changed {
 			out = append(out, r)
 		}
 	}
@@ -181,7 +182,7 @@ func (l *Loader) Reload(ctx context.Context) ([]Result, error) {
 func (l *Loader) ReloadFolder(ctx context.Context, folder string) (r Result, changed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.reconcile(ctx, filepath.Clean(folder))
+	return l.reconcile(ctx, filepath.Clean(folder), true)
 }
 
 // owns reports whether folder is directly inside one of the directories.
@@ -232,8 +233,17 @@ func (l *Loader) installed(id string) *host.Plugin {
 
 func hexSum(s [32]byte) string { return hex.EncodeToString(s[:]) }
 
-// reconcile does the work of ReloadFolder; l.mu is held.
-func (l *Loader) reconcile(ctx context.Context, folder string) (Result, bool) {
+// reconcile does the work of ReloadFolder; l.mu is held. Results are
+// reported when report is set (not at start: loading is not a swap).
+func (l *Loader) reconcile(ctx context.Context, folder string, report bool) (Result, bool) {
+	res, changed := l.apply(ctx, folder)
+	if changed && report {
+		l.report(ctx, res)
+	}
+	return res, changed
+}
+
+func (l *Loader) apply(ctx context.Context, folder string) (Result, bool) {
 	manifestPath := filepath.Join(folder, ManifestName)
 	cur := l.installedIn(folder)
 	res := Result{Folder: folder, At: time.Now()}
@@ -249,7 +259,6 @@ func (l *Loader) reconcile(ctx context.Context, folder string) (Result, bool) {
 		l.reg.Remove(cur.ID())
 		res.Outcome = Removed
 		res.Reason = "the plugin folder or its manifest was removed"
-		l.report(ctx, res)
 		return res, true
 	}
 
@@ -285,11 +294,9 @@ func (l *Loader) reconcile(ctx context.Context, folder string) (Result, bool) {
 		if res.PluginID == "" {
 			res.PluginID = filepath.Base(folder)
 		}
-		l.report(ctx, res)
 		return res, true
 	}
 	res.Outcome = Swapped
-	l.report(ctx, res)
 	return res, true
 }
 

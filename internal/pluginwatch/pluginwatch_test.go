@@ -54,6 +54,7 @@ func TestReload(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, pluginwatch.Rejected, "fixture v002", host.ErrChecksum},
+		{"manifest for another ABI", func() { writeVersion(t, folder, "fx", 7, badABI) }, pluginwatch.Rejected, "fixture v002", host.ErrABIVersion},
 		{"good again", func() { writeVersion(t, folder, "fx", 6, good) }, pluginwatch.Swapped, "fixture v006", nil},
 		{"folder removed", func() {
 			if err := os.RemoveAll(folder); err != nil {

@@ -2,6 +2,8 @@ package pluginwatch
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,6 +61,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	defer w.w.Close()
 	l := w.l
 	waiting := map[string]*pending{}
+	refused := map[string]string{} // folder -> fingerprint of its refused files
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	arm := func() {
@@ -123,7 +126,17 @@ func (w *Watcher) Run(ctx context.Context) error {
 					continue
 				}
 				delete(waiting, folder)
-				l.ReloadFolder(ctx, folder)
+				// A refused version is not retried until its files
+				// change: late events of the same write would
+				// otherwise refuse (and report) it again.
+				fp := fingerprint(folder)
+				if fp != "" && refused[folder] == fp {
+					continue
+				}
+				delete(refused, folder)
+				if r, changed := l.ReloadFolder(ctx, folder); changed && r.Outcome == Rejected {
+					refused[folder] = fp
+				}
 			}
 			arm()
 		}
@@ -149,6 +162,28 @@ func (w *Watcher) folderOf(ev fsnotify.Event) string {
 		return parent
 	}
 	return ""
+}
+
+// fingerprint hashes the names and contents of a folder's files; "" when
+// it cannot be read.
+func fingerprint(folder string) string {
+	ents, err := os.ReadDir(folder)
+	if err != nil {
+		return ""
+	}
+	h := sha256.New()
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(folder, e.Name()))
+		if err != nil {
+			return ""
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", e.Name(), len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Close stops watching without Run (Run closes the watcher itself).
