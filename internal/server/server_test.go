@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -277,13 +276,4 @@ func TestParseViewport(t *testing.T) {
 			t.Errorf("parseViewport(%q) = %d, %d, %v", tc.in, w, h, err)
 		}
 	}
-}
-
-func jsonBody(t testing.TB, v any) string {
-	t.Helper()
-	var b bytes.Buffer
-	if err := json.NewEncoder(&b).Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
 }
