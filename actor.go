@@ -22,7 +22,14 @@ var (
 	ErrElementNotFound = errors.New("element not found")
 	// ErrAssertion: an assert_text or assert_url step did not hold.
 	ErrAssertion = errors.New("assertion failed")
+	// ErrChallenge: the action failed on a bot-check page.
+	ErrChallenge = errors.New("security challenge")
 )
+
+// challengeMarkers are phrases of a bot-check page's title or URL
+// (lower case).
+var challengeMarkers = []string{"security check", "captcha", "cloudflare", "verify you are human",
+	"just a moment", "attention required", "checking your browser", "are you a robot"}
 
 // ActionError is a failed browser action; it names the action and target.
 type ActionError struct {
@@ -33,6 +40,10 @@ type ActionError struct {
 
 func (e *ActionError) Error() string {
 	switch {
+	case errors.Is(e.Err, ErrChallenge):
+		// Worded for the security_challenge pattern, and without the
+		// underlying failure's text, which other patterns would match.
+		return fmt.Sprintf("Security check: %s on %s could not run: %v", e.Kind, e.Target, e.Err)
 	case errors.Is(e.Err, ErrElementNotFound):
 		return fmt.Sprintf("Element %s not found: %v", e.Target, e.Err)
 	case errors.Is(e.Err, browser.ErrIntercepted):
@@ -102,7 +113,7 @@ func (a *pageActor) Perform(ctx context.Context, act abi.Action, level int) (exe
 
 	loc, perf, err := a.locate(ctx, act, level)
 	if err != nil {
-		return executor.Performed{}, err
+		return executor.Performed{}, a.challengeOr(ctx, act, err)
 	}
 	loc.TimeoutMS = act.TimeoutMS
 	desc := describeTarget(act.Target)
@@ -146,9 +157,34 @@ func (a *pageActor) Perform(ctx context.Context, act abi.Action, level int) (exe
 		opErr = fmt.Errorf("unsupported action %q", act.Kind)
 	}
 	if opErr != nil {
-		return executor.Performed{}, &ActionError{Kind: act.Kind, Target: desc, Err: opErr}
+		return executor.Performed{}, a.challengeOr(ctx, act, &ActionError{Kind: act.Kind, Target: desc, Err: opErr})
 	}
 	return perf, nil
+}
+
+// challengeOr returns err, or a challenge error when the page is a bot
+// check: the element is missing because the page is not the site's, and
+// the error must say so for the classifier to pick security_challenge.
+func (a *pageActor) challengeOr(ctx context.Context, act abi.Action, err error) error {
+	c, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	pi, perr := a.s.PageInfo(c)
+	if perr != nil {
+		return err
+	}
+	for _, where := range []string{pi.Title, pi.URL} {
+		low := strings.ToLower(where)
+		for _, m := range challengeMarkers {
+			if strings.Contains(low, m) {
+				// The cause is left out: its text and wrapped errors
+				// ("Element ... not found", a deadline) would make the
+				// classifier see element_not_found or timeout instead.
+				return &ActionError{Kind: act.Kind, Target: describeTarget(act.Target),
+					Err: fmt.Errorf("%w: the page %q (%s) shows %q", ErrChallenge, pi.Title, pi.URL, m)}
+			}
+		}
+	}
+	return err
 }
 
 // locate finds the element to act on and its record (for the fingerprint).
