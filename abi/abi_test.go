@@ -137,3 +137,14 @@ func TestOutcomeValid(t *testing.T) {
 		t.Error(`"success" accepted`)
 	}
 }
+
+func TestLocatorFor(t *testing.T) {
+	top := LocatorFor(Element{XPath: "/html[1]/body[1]/a[1]"})
+	if top.XPath != "/html[1]/body[1]/a[1]" {
+		t.Errorf("top document: %q", top.XPath)
+	}
+	nested := LocatorFor(Element{XPath: "/html[1]/body[1]/button[1]", Frame: []string{"/html[1]/body[1]/iframe[1]", "/html[1]/body[1]/x-pay[1]"}})
+	if want := "/html[1]/body[1]/iframe[1] >> /html[1]/body[1]/x-pay[1] >> /html[1]/body[1]/button[1]"; nested.XPath != want {
+		t.Errorf("nested: %q, want %q", nested.XPath, want)
+	}
+}

@@ -249,6 +249,12 @@ type Screenshot struct {
 
 // Locator addresses an element for an action: by CSS, by XPath, or by a
 // point. Text is typed by heal_browser_act.type, Key pressed by press.
+//
+// An element inside iframes or open shadow roots is addressed by a frame
+// path: the selectors of the enclosing iframe and shadow-host elements,
+// outermost first, then the element's own, joined with FrameSeparator
+// (" >> "), all of one kind (CSS or XPath). For a snapshot element that is
+// its Frame entries followed by its XPath; see LocatorFor.
 type Locator struct {
 	CSS       string `json:"css,omitempty"`
 	XPath     string `json:"xpath,omitempty"`
@@ -342,4 +348,18 @@ type LookupResult struct {
 	Host  string   `json:"host"`
 	Addrs []string `json:"addrs,omitempty"`
 	Error string   `json:"error,omitempty"`
+}
+
+// FrameSeparator joins the selectors of a frame path in a Locator or Query.
+const FrameSeparator = " >> "
+
+// LocatorFor returns the locator of a snapshot element: its frame path and
+// XPath joined with FrameSeparator.
+func LocatorFor(e Element) Locator {
+	parts := append(append([]string(nil), e.Frame...), e.XPath)
+	out := parts[0]
+	for _, p := range parts[1:] {
+		out += FrameSeparator + p
+	}
+	return Locator{XPath: out}
 }

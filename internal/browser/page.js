@@ -301,6 +301,15 @@
   function resolve(a) {
     var root = document, off = {x: 0, y: 0}, segs = a.path, frame = [];
     a.frame = frame;
+    for (var s = 0; s < segs.length; s++) {
+      // A selector the browser cannot parse is the caller's mistake, not
+      // a missing element: report it as such.
+      try {
+        if (a.kind === "css") document.createDocumentFragment().querySelectorAll(segs[s]);
+        else document.createExpression(segs[s]);
+      }
+      catch (e) { return {error: "invalid selector " + JSON.stringify(segs[s]) + ": " + e.message, invalid: true, els: []}; }
+    }
     for (var s = 0; s < segs.length - 1; s++) {
       var host = findIn(root, a.kind, segs[s])[0];
       if (!host) return {error: "frame " + JSON.stringify(segs[s]) + " not found", els: []};
@@ -435,6 +444,7 @@
 
   function exists(a) {
     var r = resolve(a);
+    if (r.invalid) return {count: 0, visible: false, error: r.error};
     if (r.error) return {count: 0, visible: false};
     var vis = false;
     for (var i = 0; i < r.els.length && !vis; i++) vis = visible(r.els[i], r.els[i].getBoundingClientRect());

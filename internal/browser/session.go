@@ -213,12 +213,17 @@ type jsTarget struct {
 
 // FrameSeparator joins the frame path and the element's selector in a
 // Locator: "/html[1]/body[1]/iframe[1] >> /html[1]/body[1]/button[1]".
-const FrameSeparator = " >> "
+const FrameSeparator = abi.FrameSeparator
 
 // LocatorFor returns the locator of a snapshot element: its frame path and
 // XPath.
-func LocatorFor(e abi.Element) abi.Locator {
-	return abi.Locator{XPath: strings.Join(append(append([]string{}, e.Frame...), e.XPath), FrameSeparator)}
+func LocatorFor(e abi.Element) abi.Locator { return abi.LocatorFor(e) }
+
+// existsAnswer is page.js's answer to exists: the count, or an error for a
+// selector the browser cannot parse.
+type existsAnswer struct {
+	abi.ExistsResult
+	Error string `json:"error"`
 }
 
 func targetOf(css, xpath string) (jsTarget, string, error) {
@@ -315,6 +320,8 @@ func (s *Session) Query(ctx context.Context, q abi.Query) ([]abi.Element, error)
 	switch {
 	case err != nil:
 		return nil, s.fail("query "+desc, err)
+	case strings.HasPrefix(res.Error, "invalid selector"):
+		return nil, fmt.Errorf("browser: query %s: %w: %s", desc, abi.ErrBadRequest, res.Error)
 	case res.Error != "":
 		return nil, fmt.Errorf("browser: query %s: %w: %s", desc, abi.ErrNotFound, res.Error)
 	}
@@ -332,11 +339,14 @@ func (s *Session) Exists(ctx context.Context, q abi.Query) (abi.ExistsResult, er
 		return abi.ExistsResult{}, err
 	}
 	defer done()
-	r, err := eval[abi.ExistsResult](c, "exists", jt)
+	r, err := eval[existsAnswer](c, "exists", jt)
 	if err != nil {
-		return r, s.fail("exists "+desc, err)
+		return r.ExistsResult, s.fail("exists "+desc, err)
 	}
-	return r, nil
+	if r.Error != "" {
+		return abi.ExistsResult{}, fmt.Errorf("browser: exists %s: %w: %s", desc, abi.ErrBadRequest, r.Error)
+	}
+	return r.ExistsResult, nil
 }
 
 // Snapshot records the page's elements (see page.js for which), including
@@ -564,7 +574,11 @@ func (s *Session) WaitForSelector(ctx context.Context, l abi.Locator) (abi.ActRe
 	defer done()
 	var last abi.ExistsResult
 	for {
-		r, err := eval[abi.ExistsResult](c, "exists", jt)
+		a, err := eval[existsAnswer](c, "exists", jt)
+		if err == nil && a.Error != "" {
+			return abi.ActResult{}, fmt.Errorf("browser: wait for %s: %w: %s", desc, abi.ErrBadRequest, a.Error)
+		}
+		r := a.ExistsResult
 		if err == nil {
 			last = r
 			if r.Count > 0 && (!l.Visible || r.Visible) {

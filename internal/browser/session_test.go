@@ -154,6 +154,14 @@ func TestErrorsNameTheCulprit(t *testing.T) {
 			_, err := s.Navigate(ctx, abi.Navigation{URL: closedURL(t)})
 			return err
 		}, []error{chromedp.ErrPageLoad}, "net::ERR_CONNECTION_REFUSED"},
+		{"query invalid css", func() error { _, err := s.Query(ctx, abi.Query{CSS: "div[[x"}); return err },
+			[]error{abi.ErrBadRequest}, `invalid selector "div[[x"`},
+		{"exists invalid xpath", func() error { _, err := s.Exists(ctx, abi.Query{XPath: "//div[@"}); return err },
+			[]error{abi.ErrBadRequest}, `invalid selector`},
+		{"wait invalid css fails at once", func() error {
+			_, err := s.WaitForSelector(ctx, abi.Locator{CSS: "#a >> ::bogus(", TimeoutMS: 5000})
+			return err
+		}, []error{abi.ErrBadRequest}, `invalid selector "::bogus("`},
 		{"empty locator", func() error { _, err := s.Click(ctx, abi.Locator{}); return err }, []error{abi.ErrBadRequest}, "no css"},
 		{"unknown key", func() error { _, err := s.Press(ctx, abi.Locator{Key: "NoSuchKey"}); return err }, []error{abi.ErrBadRequest}, `"NoSuchKey"`},
 		{"back without history", func() error {

@@ -137,6 +137,10 @@ func UsePoint(p abi.Point, msg string) abi.Result {
 // GiveUp says this strategy cannot help; the engine tries the next one.
 func GiveUp(msg string) abi.Result { return abi.Result{Outcome: abi.OutcomeGiveUp, Message: msg} }
 
+// Done says the strategy achieved the action's effect itself (for example
+// it completed the navigation); the engine does not repeat the action.
+func Done(msg string) abi.Result { return abi.Result{Outcome: abi.OutcomeDone, Message: msg} }
+
 // Abort stops healing of this action altogether.
 func Abort(msg string) abi.Result { return abi.Result{Outcome: abi.OutcomeAbort, Message: msg} }
 
