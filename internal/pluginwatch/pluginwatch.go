@@ -110,6 +110,10 @@ func New(rt *host.Runtime, reg *host.Registry, opts Options) *Loader {
 // unreadable).
 var ErrFolder = errors.New("pluginwatch: bad plugin directory")
 
+// ErrDuplicateID refuses a plugin folder whose id another folder already
+// provides.
+var ErrDuplicateID = errors.New("duplicate plugin id")
+
 // LoadAll loads every plugin folder of every directory (without telling
 // Options.OnResult: loading at start is not a swap), stopping at the
 // first plugin that fails to load: at start a broken plugin is a
@@ -270,7 +274,7 @@ func (l *Loader) apply(ctx context.Context, folder string) (Result, bool) {
 			return res, false // this version already serves
 		}
 		if other := l.installed(m.ID()); other != nil && other != cur {
-			err = fmt.Errorf("plugin id %q is already loaded from %s", m.ID(), filepath.Dir(other.Manifest().Path()))
+			err = fmt.Errorf("%w: plugin id %q is already loaded from %s", ErrDuplicateID, m.ID(), filepath.Dir(other.Manifest().Path()))
 		}
 	}
 	var p *host.Plugin
