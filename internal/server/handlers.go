@@ -292,12 +292,45 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// pluginResponse is engine.PluginInfo with its call statistics in
+// snake_case and milliseconds (host.Stats has no JSON names of its own).
+type pluginResponse struct {
+	ID         string      `json:"id"`
+	Version    string      `json:"version"`
+	SHA256     string      `json:"sha256"`
+	Path       string      `json:"path"`
+	Strategies []string    `json:"strategies"`
+	Grants     []string    `json:"grants"`
+	Stats      pluginStats `json:"stats"`
+}
+
+type pluginStats struct {
+	Calls     uint64            `json:"calls"`
+	Failures  map[string]uint64 `json:"failures"`
+	MeanMS    float64           `json:"mean_ms"`
+	P50MS     float64           `json:"p50_ms"`
+	P90MS     float64           `json:"p90_ms"`
+	P99MS     float64           `json:"p99_ms"`
+	Instances int               `json:"instances"`
+}
+
+func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
 func (s *Server) plugins(w http.ResponseWriter, r *http.Request) error {
-	ps := s.eng.Plugins()
-	if ps == nil {
-		ps = []engine.PluginInfo{}
+	out := []pluginResponse{}
+	for _, p := range s.eng.Plugins() {
+		st := p.Stats
+		if st.Failures == nil {
+			st.Failures = map[string]uint64{}
+		}
+		if p.Grants == nil {
+			p.Grants = []string{}
+		}
+		out = append(out, pluginResponse{ID: p.ID, Version: p.Version, SHA256: p.SHA256, Path: p.Path,
+			Strategies: p.Strategies, Grants: p.Grants, Stats: pluginStats{Calls: st.Calls, Failures: st.Failures,
+				MeanMS: millis(st.Mean), P50MS: millis(st.P50), P90MS: millis(st.P90), P99MS: millis(st.P99), Instances: st.Instances}})
 	}
-	writeJSON(w, http.StatusOK, ps)
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -162,9 +162,18 @@ func TestClassifyStrategyAttemptsStats(t *testing.T) {
 		t.Errorf("stats %+v lack %s", rates, *next.Strategy)
 	}
 
-	var plugins []engine.PluginInfo
+	var plugins []pluginResponse
 	if code := c.do("GET", "/v1/plugins", "", &plugins); code != 200 || len(plugins) == 0 {
 		t.Fatalf("plugins: %d %+v", code, plugins)
+	}
+	var builtin *pluginResponse
+	for i := range plugins {
+		if plugins[i].ID == "selfheal.builtin" {
+			builtin = &plugins[i]
+		}
+	}
+	if builtin == nil || len(builtin.SHA256) != 64 || len(builtin.Strategies) == 0 || builtin.Stats.Instances == 0 {
+		t.Errorf("plugins: builtin %+v", builtin)
 	}
 	var health map[string]any
 	if code := c.do("GET", "/v1/health", "", &health); code != 200 || health["ok"] != true || health["plugins"] != float64(len(plugins)) {
