@@ -9,8 +9,14 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/signal"
+	"sync"
+	"syscall"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
+	engine "github.com/selfheal/engine"
 	"github.com/selfheal/engine/internal/server"
 )
 
@@ -74,10 +80,38 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	srv := server.New(eng, server.Options{Token: *token, IdleTimeout: *idle, ShutdownTimeout: *grace,
 		ActTimeout: *actTimeout, MaxSessions: *maxSessions, Logger: log.Named("serve")})
+
+	// Plugins are swapped while serving: when their folders change, and on
+	// SIGHUP. Both stop before the engine closes.
+	wctx, stopWatch := context.WithCancel(ctx)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := eng.WatchPlugins(wctx); err != nil {
+			log.Error("watching the plugin folders failed; SIGHUP still reloads them", "error", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-wctx.Done():
+				return
+			case <-hup:
+				reloadPlugins(wctx, eng, stdout, log)
+			}
+		}
+	}()
+
 	fmt.Fprintf(stdout, "engine serve: listening on http://%s (store %s, %d plugins, auth %s)\n",
 		ln.Addr(), eng.Store(), len(eng.Plugins()), map[bool]string{true: "bearer token", false: "none"}[*token != ""])
-
 	serveErr := srv.Serve(ctx, ln)
+	stopWatch()
+	signal.Stop(hup)
+	wg.Wait()
 	// Close flushes the attempt history; give it its own bound since ctx is
 	// already done.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -88,6 +122,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintln(stdout, "engine serve: stopped; history flushed")
 	return nil
+}
+
+// reloadPlugins is SIGHUP: bring the plugins in step with their folders
+// and say what changed (each change is also logged and recorded).
+func reloadPlugins(ctx context.Context, eng *engine.Engine, stdout io.Writer, log hclog.Logger) {
+	results, err := eng.ReloadPlugins(ctx)
+	if err != nil {
+		log.Error("reloading plugins", "error", err)
+	}
+	count := map[string]int{}
+	for _, r := range results {
+		count[r.Outcome]++
+	}
+	fmt.Fprintf(stdout, "engine serve: plugins reloaded: %d swapped, %d rejected, %d removed\n",
+		count["swapped"], count["rejected"], count["removed"])
 }
 
 // checkBind refuses to listen beyond loopback without a token. Only

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -98,6 +100,13 @@ func TestServeCommand(t *testing.T) {
 	}
 	if code := post("tok"); code != http.StatusAccepted {
 		t.Errorf("with the token: %d", code)
+	}
+	// SIGHUP reloads the plugins; nothing changed in their folder.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if !lines.Scan() || lines.Text() != "engine serve: plugins reloaded: 0 swapped, 0 rejected, 0 removed" {
+		t.Errorf("after SIGHUP: %q", lines.Text())
 	}
 	stop()
 	rest, _ := io.ReadAll(pr)
