@@ -40,21 +40,36 @@ func (s *Server) routes() http.Handler {
 			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, method))
 		})
 	}
-	route(http.MethodGet, "/v1/health", s.health, false)
-	route(http.MethodPost, "/v1/classify", s.classify, true)
-	route(http.MethodPost, "/v1/strategy/next", s.nextStrategy, true)
-	route(http.MethodPost, "/v1/attempts", s.logAttempt, true)
-	route(http.MethodGet, "/v1/stats", s.stats, true)
-	route(http.MethodGet, "/v1/plugins", s.plugins, true)
-	route(http.MethodPost, "/v1/sessions", s.createSession, true)
-	route(http.MethodDelete, "/v1/sessions/{id}", s.deleteSession, true)
-	route(http.MethodGet, "/v1/sessions/{id}/history", s.sessionHistory, true)
-	route(http.MethodPost, "/v1/sessions/{id}/act", s.act, true)
-	route(http.MethodGet, "/v1/sessions/{id}/snapshot", s.snapshot, true)
+	for _, rt := range s.table() {
+		route(rt.method, rt.path, rt.h, rt.auth)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})
 	return s.logRequests(mux)
+}
+
+// apiRoute is one endpoint; openapi.yaml documents exactly these.
+type apiRoute struct {
+	method, path string
+	h            func(http.ResponseWriter, *http.Request) error
+	auth         bool // needs the bearer token when one is set
+}
+
+func (s *Server) table() []apiRoute {
+	return []apiRoute{
+		{http.MethodGet, "/v1/health", s.health, false},
+		{http.MethodPost, "/v1/classify", s.classify, true},
+		{http.MethodPost, "/v1/strategy/next", s.nextStrategy, true},
+		{http.MethodPost, "/v1/attempts", s.logAttempt, true},
+		{http.MethodGet, "/v1/stats", s.stats, true},
+		{http.MethodGet, "/v1/plugins", s.plugins, true},
+		{http.MethodPost, "/v1/sessions", s.createSession, true},
+		{http.MethodDelete, "/v1/sessions/{id}", s.deleteSession, true},
+		{http.MethodGet, "/v1/sessions/{id}/history", s.sessionHistory, true},
+		{http.MethodPost, "/v1/sessions/{id}/act", s.act, true},
+		{http.MethodGet, "/v1/sessions/{id}/snapshot", s.snapshot, true},
+	}
 }
 
 // statusWriter remembers the status for the request log.
