@@ -55,6 +55,27 @@ func (l *learner) Next(ctx context.Context, q executor.SelectQuery) (executor.Ch
 	return executor.Choice{Strategy: c.Strategy, Params: c.Params, Explain: c.Explain.String()}, true
 }
 
+// strategyParams returns the parameters the classified pattern gives a
+// strategy, else those of the first pattern that lists it; a step that
+// fixes its strategies still gets the configured values.
+func (e *Engine) strategyParams(errorType, strategy string) json.RawMessage {
+	if p, ok := e.classifier.Pattern(errorType); ok {
+		for _, s := range p.Strategies() {
+			if s.Name() == strategy {
+				return s.ParamsJSON()
+			}
+		}
+	}
+	for _, p := range e.classifier.Patterns() {
+		for _, s := range p.Strategies() {
+			if s.Name() == strategy {
+				return s.ParamsJSON()
+			}
+		}
+	}
+	return nil
+}
+
 func patternRecords(c *classify.Classifier) []history.PatternRecord {
 	var out []history.PatternRecord
 	for _, p := range c.Patterns() {

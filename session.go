@@ -67,7 +67,8 @@ func (e *Engine) OpenSession(ctx context.Context, opts SessionOptions) (*Session
 	cfg.Profile = resolver.Profile
 	ex := executor.New(cfg, act, classifierFunc(e.classifyForExecutor), e.selector,
 		sessionHealer{registry: e.registry, env: e.envFor(tab, r)},
-		attemptRecorder{rec: e.recorder, sessionID: hs.ID}, executor.WithLogger(e.log.Named("executor")))
+		attemptRecorder{rec: e.recorder, sessionID: hs.ID}, executor.WithLogger(e.log.Named("executor")),
+		executor.WithParams(e.strategyParams))
 	return &Session{ID: hs.ID, e: e, tab: tab, ex: ex, act: act}, nil
 }
 

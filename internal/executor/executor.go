@@ -225,6 +225,7 @@ type Executor struct {
 	clock    Clock
 	log      Logger
 	rand     func() float64
+	params   func(errorType, strategy string) json.RawMessage
 }
 
 // Option customises an Executor.
@@ -238,6 +239,13 @@ func WithLogger(l Logger) Option { return func(e *Executor) { e.log = l } }
 
 // WithRand sets the jitter source, returning values in [0,1).
 func WithRand(f func() float64) Option { return func(e *Executor) { e.rand = f } }
+
+// WithParams sets where a step's fixed strategies (Step.Strategies) get
+// their parameters from: normally the classified error pattern's entry
+// for that strategy.
+func WithParams(f func(errorType, strategy string) json.RawMessage) Option {
+	return func(e *Executor) { e.params = f }
+}
 
 // New returns an executor. recorder may be nil.
 func New(cfg Config, actor Actor, c Classifier, s Selector, h Healer, r Recorder, opts ...Option) *Executor {
@@ -466,7 +474,11 @@ func (e *Executor) next(ctx context.Context, st Step, class Classification, i in
 		}
 		s := (*fixed)[0]
 		*fixed = (*fixed)[1:]
-		return Choice{Strategy: s, Explain: "fixed by the step"}, true
+		c := Choice{Strategy: s, Explain: "fixed by the step"}
+		if e.params != nil {
+			c.Params = e.params(class.Type, s)
+		}
+		return c, true
 	}
 	return e.selector.Next(ctx, SelectQuery{
 		ErrorType: class.Type, RetryCount: i, SessionID: st.SessionID, ActionKey: st.ActionKey,

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -481,4 +482,20 @@ func (c classifierByMessage) Classify(err error) Classification {
 		}
 	}
 	return Classification{Type: "element_not_found"}
+}
+
+func TestFixedStrategiesGetPatternParams(t *testing.T) {
+	actor := &scriptedActor{results: []error{errMissing, nil}}
+	h := &outcomeHealer{}
+	params := func(errorType, strategy string) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"for":%q}`, errorType+"/"+strategy))
+	}
+	ex := New(DefaultConfig(), actor, typeClassifier("timeout"), listSelector{"ignored"}, h, nil,
+		WithClock(newFakeClock()), WithParams(params))
+	if rep := ex.Execute(context.Background(), Step{Action: click(), Strategies: []string{"reload_page"}}); !rep.OK {
+		t.Fatal(rep.Err)
+	}
+	if len(h.reqs) != 1 || h.reqs[0].Strategy != "reload_page" || string(h.reqs[0].Config) != `{"for":"timeout/reload_page"}` {
+		t.Fatalf("requests = %+v", h.reqs)
+	}
 }
