@@ -48,13 +48,13 @@ func TestPythonAgent(t *testing.T) {
 	svc := httptest.NewServer(server.New(eng, server.Options{Token: "agent-token"}))
 	defer svc.Close()
 
-	// The page is slow for its first two requests: 1 s, beyond the agent's
-	// 0.3 s and then 0.6 s timeouts.
+	// The page is slow for its first two requests: 5 s, beyond the agent's
+	// 1 s and then 2 s timeouts (wide margins: the machine may be busy).
 	var hits atomic.Int32
 	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if hits.Add(1) <= 2 {
 			select {
-			case <-time.After(time.Second):
+			case <-time.After(5 * time.Second):
 			case <-r.Context().Done():
 				return
 			}
@@ -63,7 +63,7 @@ func TestPythonAgent(t *testing.T) {
 	}))
 	defer page.Close()
 
-	cmd := exec.CommandContext(t.Context(), python, "agent.py", "--service", svc.URL, "--url", page.URL+"/", "--timeout", "0.3")
+	cmd := exec.CommandContext(t.Context(), python, "agent.py", "--service", svc.URL, "--url", page.URL+"/", "--timeout", "1")
 	cmd.Env = append(os.Environ(), "ENGINE_TOKEN=agent-token")
 	out, err := cmd.Output()
 	if err != nil {
@@ -118,6 +118,6 @@ func TestPythonAgent(t *testing.T) {
 		t.Errorf("retry_with_longer_timeout: %+v", r)
 	}
 	if r := got["reload_page"]; r.TotalAttempts != 1 || r.SuccessRate != 100 {
-		t.Errorf("reload_page: %+v", r)
+		t.Errorf("reload_page: %+v; agent output %s", r, out)
 	}
 }
