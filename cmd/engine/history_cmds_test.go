@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/selfheal/engine/internal/history"
 	"github.com/selfheal/engine/internal/history/store"
@@ -43,7 +44,10 @@ func TestHistoryCommands(t *testing.T) {
 		ok            bool
 	}{{"element_not_found", "wait_longer", true}, {"element_not_found", "wait_longer", false}, {"timeout", "reload_page", true}, {"timeout", "", false}} {
 		as = append(as, history.Attempt{ID: history.NewID(), SessionID: sess.ID, ErrorType: x.typ, Strategy: x.strategy, Success: x.ok,
-			ErrorMessage: "m", RetryCount: i, Host: "shop.example"})
+			ErrorMessage: "m", RetryCount: i, Host: "shop.example",
+			// Distinct times: history is ordered by time, and equal times
+			// would leave the order to the random ids.
+			CreatedAt: time.Date(2026, 1, 18, 12, 0, i, 0, time.UTC)})
 	}
 	if _, err := s.AppendAttempts(ctx, as); err != nil {
 		t.Fatal(err)
