@@ -208,8 +208,16 @@ func pluginFolders(dir string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range ents {
+		path := filepath.Join(filepath.Clean(dir), e.Name())
+		if e.Type()&os.ModeSymlink != 0 {
+			// A linked plugin folder counts as a folder.
+			if st, err := os.Stat(path); err == nil && st.IsDir() {
+				out = append(out, path)
+			}
+			continue
+		}
 		if e.IsDir() {
-			out = append(out, filepath.Join(filepath.Clean(dir), e.Name()))
+			out = append(out, path)
 		}
 	}
 	sort.Strings(out)
