@@ -68,7 +68,8 @@ func (e *Engine) Run(ctx context.Context, wf *Workflow, opts RunOptions) (*Repor
 	if err != nil {
 		return nil, err
 	}
-	sess, err := e.OpenSession(ctx, SessionOptions{Name: wf.Name, Width: wf.Browser.Width, Height: wf.Browser.Height, Mirrors: opts.Mirrors})
+	sess, err := e.OpenSession(ctx, SessionOptions{Name: wf.Name, Width: wf.Browser.Width, Height: wf.Browser.Height,
+		Mirrors: opts.Mirrors, UserAgent: wf.Browser.UserAgent, Visible: !wf.Browser.Headless})
 	if err != nil {
 		return nil, err
 	}

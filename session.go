@@ -24,6 +24,11 @@ type SessionOptions struct {
 	// Mirrors maps URLs (or prefixes ending in "/") to mirror URLs for the
 	// use_cached_version strategy.
 	Mirrors map[string]string
+	// UserAgent replaces the browser's user agent in this session.
+	UserAgent string
+	// Visible runs this session in its own windowed browser (it needs a
+	// display) instead of the engine's shared headless one.
+	Visible bool
 }
 
 // Session is a browser tab with healing. A session runs one action at a
@@ -34,22 +39,41 @@ type Session struct {
 	tab *browser.Session
 	ex  *executor.Executor
 	act *pageActor
+	own *browser.Browser // a visible session's own browser, else nil
 }
 
 // OpenSession starts Chromium if needed and opens a tab.
 func (e *Engine) OpenSession(ctx context.Context, opts SessionOptions) (*Session, error) {
-	b, err := e.sharedBrowser(ctx)
-	if err != nil {
+	var (
+		b   *browser.Browser
+		own *browser.Browser
+		err error
+	)
+	if opts.Visible {
+		own, err = browser.Launch(ctx, browser.Options{ExecPath: e.cfg.ChromiumPath, Visible: true})
+		if err != nil {
+			return nil, fmt.Errorf("engine: starting a visible chromium: %w", err)
+		}
+		b = own
+	} else if b, err = e.sharedBrowser(ctx); err != nil {
 		return nil, err
+	}
+	closeOwn := func() {
+		if own != nil {
+			own.Close()
+		}
 	}
 	hs, err := e.store.CreateSession(ctx, history.Session{Name: opts.Name})
 	if err != nil {
+		closeOwn()
 		return nil, fmt.Errorf("engine: recording the session in %s: %w", e.storeDesc, err)
 	}
 	tab, err := b.NewSession(ctx, browser.SessionOptions{
 		Width: opts.Width, Height: opts.Height, Cache: pageCache{e.store}, Saver: pageCache{e.store}, Mirrors: opts.Mirrors,
+		UserAgent: opts.UserAgent,
 	})
 	if err != nil {
+		closeOwn()
 		return nil, fmt.Errorf("engine: opening a tab: %w", err)
 	}
 	r := resolver.Default
@@ -69,11 +93,17 @@ func (e *Engine) OpenSession(ctx context.Context, opts SessionOptions) (*Session
 		sessionHealer{registry: e.registry, env: e.envFor(tab, r)},
 		attemptRecorder{rec: e.recorder, sessionID: hs.ID}, executor.WithLogger(e.log.Named("executor")),
 		executor.WithParams(e.strategyParams))
-	return &Session{ID: hs.ID, e: e, tab: tab, ex: ex, act: act}, nil
+	return &Session{ID: hs.ID, e: e, tab: tab, ex: ex, act: act, own: own}, nil
 }
 
-// Close closes the tab.
-func (s *Session) Close() error { return s.tab.Close() }
+// Close closes the tab, and the session's own browser if it has one.
+func (s *Session) Close() error {
+	err := s.tab.Close()
+	if s.own != nil {
+		err = errors.Join(err, s.own.Close())
+	}
+	return err
+}
 
 // Snapshot returns the page's element snapshot.
 func (s *Session) Snapshot(ctx context.Context) (abi.Snapshot, error) { return s.tab.Snapshot(ctx) }

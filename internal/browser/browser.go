@@ -37,6 +37,9 @@ type Options struct {
 	Width, Height int
 	// StartTimeout bounds the start of the process; default 30s.
 	StartTimeout time.Duration
+	// Visible starts a windowed browser instead of a headless one; it
+	// needs a display ($DISPLAY, e.g. Xvfb).
+	Visible bool
 }
 
 func (o Options) withDefaults() Options {
@@ -64,12 +67,15 @@ type Browser struct {
 	cancel      context.CancelFunc
 }
 
-// Launch starts Chromium headless. ctx bounds the start only; the process
+// Launch starts Chromium, headless unless opts.Visible. ctx bounds the start only; the process
 // lives until Close.
 func Launch(ctx context.Context, opts Options) (*Browser, error) {
 	opts = opts.withDefaults()
 	if _, err := os.Stat(opts.ExecPath); err != nil {
 		return nil, fmt.Errorf("browser: chromium binary %s: %w", opts.ExecPath, err)
+	}
+	if opts.Visible && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return nil, fmt.Errorf("browser: a visible browser needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set (run under Xvfb, or keep headless)")
 	}
 	dir, err := os.MkdirTemp("", "selfheal-chromium-")
 	if err != nil {
@@ -77,7 +83,6 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 	}
 	allocOpts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(opts.ExecPath),
-		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.NoFirstRun,
@@ -90,6 +95,9 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 		// History navigations restored from the back/forward cache fire no
 		// lifecycle events; Back waits for them.
 		chromedp.Flag("disable-features", "BackForwardCache"),
+	}
+	if !opts.Visible {
+		allocOpts = append(allocOpts, chromedp.Headless)
 	}
 	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), allocOpts...)
 	bctx, bcancel := chromedp.NewContext(allocCtx)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chromedp/cdproto/emulation"
 	"image"
 	_ "image/png" // screenshots are PNG
 	"strings"
@@ -52,6 +53,9 @@ type SessionOptions struct {
 	LoadGrace time.Duration
 	// Width and Height override the browser's viewport.
 	Width, Height int
+	// UserAgent, when set, replaces the browser's user agent in this
+	// session (and in contexts it opens with NewContext).
+	UserAgent string
 	// Cache and Mirrors back LoadCached: a stored copy first, then a mirror
 	// URL (exact URL, or a key ending in "/" as a prefix).
 	Cache   PageCache
@@ -116,7 +120,16 @@ func (s *Session) openTab(ctx context.Context, incognito bool) (*tab, error) {
 			errc <- err
 			return
 		}
-		errc <- chromedp.Do(tctx, chromedp.EmulateViewport(int64(s.opts.Width), int64(s.opts.Height)))
+		if err := chromedp.Do(tctx, chromedp.EmulateViewport(int64(s.opts.Width), int64(s.opts.Height))); err != nil {
+			errc <- err
+			return
+		}
+		if s.opts.UserAgent != "" {
+			_, err := chromedp.Call(tctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: s.opts.UserAgent})
+			errc <- err
+			return
+		}
+		errc <- nil
 	}()
 	var err error
 	select {

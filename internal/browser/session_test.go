@@ -3,6 +3,7 @@ package browser
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -507,4 +508,32 @@ func closedURL(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return "http://" + addr + "/x"
+}
+
+func TestUserAgent(t *testing.T) {
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case got <- r.UserAgent():
+		default:
+		}
+		io.WriteString(w, "<title>ua</title><p>hi</p>")
+	}))
+	t.Cleanup(srv.Close)
+	s := newSession(t, SessionOptions{UserAgent: "selfheal-test/1.0"})
+	if _, err := s.Navigate(t.Context(), abi.Navigation{URL: srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	if ua := <-got; ua != "selfheal-test/1.0" {
+		t.Errorf("server saw user agent %q", ua)
+	}
+}
+
+func TestVisibleNeedsADisplay(t *testing.T) {
+	t.Setenv("DISPLAY", "")
+	t.Setenv("WAYLAND_DISPLAY", "")
+	_, err := Launch(t.Context(), Options{Visible: true})
+	if err == nil || !strings.Contains(err.Error(), "DISPLAY") {
+		t.Fatalf("err = %v, want a message about the display", err)
+	}
 }
