@@ -281,11 +281,19 @@ func TestCloseDrainsAndRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
+	// sleep_long logs before it sleeps: the first log line says the call
+	// is in flight (a fixed pause would race on a loaded machine).
+	started := &signalWriter{c: make(chan struct{})}
+	env := host.Env{Logger: hclog.New(&hclog.LoggerOptions{Output: started, Level: hclog.Trace})}
 	go func() {
-		_, err := p.Call(context.Background(), host.Env{}, abi.Request{Strategy: "sleep_long"})
+		_, err := p.Call(context.Background(), env, abi.Request{Strategy: "sleep_long"})
 		done <- err
 	}()
-	time.Sleep(20 * time.Millisecond) // let the call start
+	select {
+	case <-started.c:
+	case err := <-done:
+		t.Fatalf("the call ended before it logged: %v", err)
+	}
 	if err := p.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -314,4 +322,15 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.Write(p)
+}
+
+// signalWriter closes c at its first write.
+type signalWriter struct {
+	once sync.Once
+	c    chan struct{}
+}
+
+func (w *signalWriter) Write(b []byte) (int, error) {
+	w.once.Do(func() { close(w.c) })
+	return len(b), nil
 }
