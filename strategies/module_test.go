@@ -66,6 +66,9 @@ func (e *buildError) Error() string { return e.err.Error() + ": " + e.output }
 type fakeHost struct {
 	lookups []string
 	logs    []string
+	// page makes page_info and network_state answer for an idle, online
+	// page instead of being unavailable.
+	page bool
 }
 
 func (f *fakeHost) instantiate(ctx context.Context, t testing.TB, r wazero.Runtime, compiled wazero.CompiledModule) {
@@ -108,6 +111,19 @@ func (f *fakeHost) fn(name string) api.GoModuleFunc {
 			_ = json.Unmarshal(in, &req)
 			f.lookups = append(f.lookups, req.Host)
 			out, _ := json.Marshal(abi.LookupResult{Host: req.Host, Addrs: []string{"127.0.0.1"}})
+			if len(out) <= int(uint32(stack[3])) {
+				m.Memory().Write(uint32(stack[2]), out)
+			}
+			stack[0] = uint64(len(out))
+		case "heal_browser.page_info", "heal_browser.network_state":
+			if !f.page {
+				stack[0] = api.EncodeI32(abi.StatusUnavailable)
+				return
+			}
+			out := []byte(`{"url":"https://shop.test/cart","title":"Cart","ready_state":"complete"}`)
+			if name == "heal_browser.network_state" {
+				out = []byte(`{"online":true,"inflight":0,"idle_ms":1000}`)
+			}
 			if len(out) <= int(uint32(stack[3])) {
 				m.Memory().Write(uint32(stack[2]), out)
 			}

@@ -30,7 +30,7 @@ func (c *Call) Config(v any) error {
 	if len(c.Request.Config) == 0 || string(c.Request.Config) == "null" {
 		return nil
 	}
-	if err := json.Unmarshal(c.Request.Config, v); err != nil {
+	if err := decodeConfig(c.Request.Config, v); err != nil {
 		return fmt.Errorf("heal: config of strategy %q: %w", c.Request.Strategy, err)
 	}
 	return nil
@@ -83,15 +83,23 @@ var scratch = make([]byte, 16<<10)
 
 var emptyInput = []byte("{}")
 
+// inputBuf holds host-call inputs, reused like scratch.
+var inputBuf = make([]byte, 0, 1<<10)
+
 // invoke performs one call of the JSON convention: encode in, call fn with
 // the scratch buffer, fetch a larger response with heal_host.take, turn a
 // negative status into a *HostError and decode the response into out.
 func invoke(f abi.HostFunc, fn func(in, out []byte) int32, in, out any) error {
 	input := emptyInput
 	if in != nil {
-		var err error
-		if input, err = json.Marshal(in); err != nil {
-			return fmt.Errorf("heal: %s.%s: encoding the input: %w", f.Module(), f.Name, err)
+		var ok bool
+		if input, ok = appendInput(inputBuf[:0], in); ok {
+			inputBuf = input
+		} else {
+			var err error
+			if input, err = json.Marshal(in); err != nil {
+				return fmt.Errorf("heal: %s.%s: encoding the input: %w", f.Module(), f.Name, err)
+			}
 		}
 	}
 	n := fn(input, scratch)
@@ -110,7 +118,7 @@ func invoke(f abi.HostFunc, fn func(in, out []byte) int32, in, out any) error {
 		}
 		resp = resp[:m]
 	}
-	if err := json.Unmarshal(resp, out); err != nil {
+	if err := decodeResponse(resp, out); err != nil {
 		return fmt.Errorf("heal: %s.%s: decoding the response: %w", f.Module(), f.Name, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/selfheal/engine/abi"
 )
@@ -18,7 +19,18 @@ import (
 // unusual numbers, malformed input) to encoding/json, which stays the
 // reference: FuzzDecodeRequest checks that both agree.
 func decodeRequest(in []byte, req *abi.Request) error {
-	if fastDecodeRequest(in, req) {
+	if fastDecode(in, req, false) {
+		return nil
+	}
+	*req = abi.Request{}
+	return json.Unmarshal(in, req)
+}
+
+// decodeOwnedRequest is decodeRequest for an input that nothing writes to
+// again: the request's strings and configuration share its memory, which
+// saves an allocation per string.
+func decodeOwnedRequest(in []byte, req *abi.Request) error {
+	if fastDecode(in, req, true) {
 		return nil
 	}
 	*req = abi.Request{}
@@ -31,9 +43,16 @@ type bail struct{}
 type reader struct {
 	b []byte
 	i int
+	// compact makes whitespace between tokens an error (see canonical).
+	compact bool
+	// alias makes strings without escapes share the input's memory; set
+	// only when the input is never written again.
+	alias bool
 }
 
-func fastDecodeRequest(in []byte, req *abi.Request) (ok bool) {
+func fastDecodeRequest(in []byte, req *abi.Request) bool { return fastDecode(in, req, false) }
+
+func fastDecode(in []byte, req *abi.Request, alias bool) (ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			if _, isBail := p.(bail); !isBail {
@@ -42,7 +61,7 @@ func fastDecodeRequest(in []byte, req *abi.Request) (ok bool) {
 			ok = false
 		}
 	}()
-	r := &reader{b: in}
+	r := &reader{b: in, alias: alias}
 	r.request(req)
 	r.ws()
 	return r.i == len(r.b)
@@ -52,6 +71,9 @@ func (r *reader) ws() {
 	for r.i < len(r.b) {
 		switch r.b[r.i] {
 		case ' ', '\t', '\n', '\r':
+			if r.compact {
+				panic(bail{})
+			}
 			r.i++
 		default:
 			return
@@ -147,7 +169,12 @@ func (r *reader) str() string {
 		c := r.b[r.i]
 		switch {
 		case c == '"':
-			s := string(r.b[start:r.i])
+			var s string
+			if r.alias {
+				s = unsafe.String(unsafe.SliceData(r.b[start:]), r.i-start)
+			} else {
+				s = string(r.b[start:r.i])
+			}
 			r.i++
 			return s
 		case c == '\\' || c >= utf8.RuneSelf:
@@ -353,6 +380,9 @@ func (r *reader) raw() []byte {
 	r.ws()
 	start := r.i
 	r.skip()
+	if r.alias {
+		return r.b[start:r.i:r.i]
+	}
 	return append([]byte(nil), r.b[start:r.i]...)
 }
 
@@ -402,21 +432,7 @@ func (r *reader) request(q *abi.Request) {
 		case "attempt":
 			q.Attempt = int(r.int())
 		case "healing":
-			r.object(healingKeys, func(k string) {
-				if r.null() {
-					return
-				}
-				switch k {
-				case "level":
-					q.Healing.Level = int(r.int())
-				case "min_ratio":
-					q.Healing.MinRatio = r.float()
-				case "pad_mul":
-					q.Healing.PadMul = r.float()
-				case "expand_roles":
-					q.Healing.ExpandRoles = r.boolean()
-				}
-			})
+			r.healing(&q.Healing)
 		case "session_id":
 			q.SessionID = r.str()
 		case "page_url":
@@ -425,6 +441,24 @@ func (r *reader) request(q *abi.Request) {
 			q.Tried = r.strings()
 		case "deadline_ms":
 			q.DeadlineMS = r.int()
+		}
+	})
+}
+
+func (r *reader) healing(h *abi.HealingProfile) {
+	r.object(healingKeys, func(k string) {
+		if r.null() {
+			return
+		}
+		switch k {
+		case "level":
+			h.Level = int(r.int())
+		case "min_ratio":
+			h.MinRatio = r.float()
+		case "pad_mul":
+			h.PadMul = r.float()
+		case "expand_roles":
+			h.ExpandRoles = r.boolean()
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package heal
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -67,6 +68,11 @@ func FuzzDecodeRequest(f *testing.F) {
 		}
 		if !reflect.DeepEqual(fast, ref) {
 			t.Fatalf("%q:\nfast %#v\nref  %#v", in, fast, ref)
+		}
+		// Sharing the input's memory changes nothing but allocations.
+		var owned abi.Request
+		if !fastDecode(bytes.Clone(in), &owned, true) || !reflect.DeepEqual(owned, ref) {
+			t.Fatalf("%q: the aliasing decoder disagrees:\n%#v", in, owned)
 		}
 	})
 }

@@ -15,37 +15,43 @@ import (
 //go:wasmexport heal_abi_version
 func healABIVersion() uint32 { return uint32(abi.Current) }
 
-// live keeps the buffers handed out by heal_alloc reachable, so that the
-// garbage collector does not reclaim them before heal_run reads them.
-var live = map[uintptr][]byte{}
+// request is the buffer heal_alloc handed out last. Each call gets a fresh
+// one: the decoded request shares its memory, and a strategy may keep
+// strings of it.
+var request []byte
 
 //go:wasmexport heal_alloc
 func healAlloc(n uint32) uint32 {
-	buf := make([]byte, max(n, 1))
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
-	live[p] = buf
-	return uint32(p)
+	request = make([]byte, max(n, 1))
+	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(request))))
 }
 
 // result keeps the last result alive until the next export is called, as the
-// ABI requires.
+// ABI requires; its memory is reused by the next call.
 var result []byte
+
+// maxKeptResult bounds the result buffer kept between calls.
+const maxKeptResult = 256 << 10
 
 //go:wasmexport heal_run
 func healRun(ptr, n uint32) uint64 {
-	buf, ok := live[uintptr(ptr)]
-	if !ok || int(n) > len(buf) {
-		panic(fmt.Sprintf("heal: heal_run(%#x, %d) does not name a buffer from heal_alloc", ptr, n))
+	buf := request
+	if buf == nil || uintptr(ptr) != uintptr(unsafe.Pointer(unsafe.SliceData(buf))) || int(n) > len(buf) {
+		panic(fmt.Sprintf("heal: heal_run(%#x, %d) does not name the buffer of the last heal_alloc", ptr, n))
 	}
-	// The request now belongs to the guest; buffers of abandoned calls go too.
-	clear(live)
-	result = run(buf[:n])
+	// The request now belongs to the guest.
+	request = nil
+	if cap(result) > maxKeptResult {
+		result = nil
+	}
+	result = runInto(result[:0], buf[:n])
 	return pack(result)
 }
 
 //go:wasmexport heal_describe
 func healDescribe() uint64 {
-	result = describe()
+	// A copy: the next heal_run reuses result's memory.
+	result = append(result[:0], describe()...)
 	return pack(result)
 }
 

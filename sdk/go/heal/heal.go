@@ -86,19 +86,25 @@ func init() {
 }
 
 // run is heal_run without the memory plumbing: a JSON Request in, a JSON
-// Result out. Malformed input and unknown strategies panic, which the host
-// sees as a trap naming the problem on stderr.
-func run(in []byte) []byte {
+// Result out. It takes ownership of in: the request's strings share its
+// memory. Malformed input and unknown strategies panic, which the host sees
+// as a trap naming the problem on stderr.
+func run(in []byte) []byte { return runInto(nil, in) }
+
+// runInto is run appending the result to dst, so that the wasm export can
+// reuse one result buffer.
+func runInto(dst, in []byte) []byte {
 	var req abi.Request
-	if err := decodeRequest(in, &req); err != nil {
+	if err := decodeOwnedRequest(in, &req); err != nil {
 		panic(fmt.Sprintf("heal: the request is not a valid abi.Request: %v", err))
 	}
 	fn, ok := strategies[req.Strategy]
 	if !ok {
 		panic(fmt.Sprintf("heal: this module has no strategy %q (it has %s)", req.Strategy, strings.Join(Strategies(), ", ")))
 	}
-	res := fn(&Call{Request: req})
-	out, err := json.Marshal(res)
+	call := Call{Request: req}
+	res := fn(&call)
+	out, err := encodeResult(dst, &res)
 	if err != nil {
 		panic(fmt.Sprintf("heal: strategy %q returned a result that cannot be encoded: %v", req.Strategy, err))
 	}
@@ -148,7 +154,7 @@ func Abort(msg string) abi.Result { return abi.Result{Outcome: abi.OutcomeAbort,
 // A value that cannot be encoded is recorded as {"details_error": "..."}
 // rather than failing the call.
 func WithDetails(r abi.Result, v any) abi.Result {
-	b, err := json.Marshal(v)
+	b, err := appendValue(nil, v)
 	if err != nil {
 		b, _ = json.Marshal(map[string]string{"details_error": err.Error()})
 	}
