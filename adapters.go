@@ -127,6 +127,7 @@ type attemptRecorder struct {
 func (r attemptRecorder) Record(_ context.Context, a executor.Attempt) error {
 	ctxJSON, err := json.Marshal(attemptContext{
 		ActionKey: a.ActionKey, Outcome: a.Outcome, Metrics: a.Metrics, Result: a.Result, StrategyError: a.StrategyErr,
+		Explain: a.Explain,
 	})
 	if err != nil {
 		return fmt.Errorf("engine: encoding attempt context: %w", err)
@@ -147,6 +148,7 @@ type attemptContext struct {
 	Metrics       executor.Metrics `json:"metrics"`
 	Result        *abi.Result      `json:"result,omitempty"`
 	StrategyError string           `json:"strategy_error,omitempty"`
+	Explain       string           `json:"explain,omitempty"`
 }
 
 // Classification is a classified error.

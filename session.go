@@ -151,6 +151,8 @@ type AttemptReport struct {
 	Success      bool    `json:"success"`
 	DurationMS   float64 `json:"duration_ms"`
 	Message      string  `json:"message,omitempty"`
+	// Explain says why the strategy was chosen (policy and evidence).
+	Explain string `json:"explain,omitempty"`
 }
 
 // ElementReport is the element an action finally acted on.
@@ -189,7 +191,7 @@ func (s *Session) Do(ctx context.Context, st Step) StepReport {
 		Healed: rep.OK && len(rep.Attempts) > 0}
 	for _, a := range rep.Attempts {
 		ar := AttemptReport{ErrorType: a.ErrorType, Strategy: a.Strategy, HealingLevel: a.Metrics.AttemptLevel,
-			Outcome: a.Outcome, Success: a.Success, DurationMS: a.Metrics.DurationMS}
+			Outcome: a.Outcome, Success: a.Success, DurationMS: a.Metrics.DurationMS, Explain: a.Explain}
 		if a.Result != nil {
 			ar.Message = a.Result.Message
 		}

@@ -104,7 +104,9 @@ type Attempt struct {
 	Metrics     Metrics
 	Result      *abi.Result // the strategy's result, when it returned one
 	StrategyErr string
-	At          time.Time
+	// Explain says why the selector chose the strategy.
+	Explain string
+	At      time.Time
 }
 
 // Metrics is the seed's HealingAttemptMetrics.
@@ -367,7 +369,7 @@ func (e *Executor) Execute(ctx context.Context, st Step) Report {
 		profiles = append(profiles, profile)
 		attemptStart := e.clock.Now()
 		att := Attempt{
-			ErrorType: class.Type, ErrorMessage: err.Error(), Strategy: choice.Strategy, RetryCount: i,
+			ErrorType: class.Type, ErrorMessage: err.Error(), Strategy: choice.Strategy, RetryCount: i, Explain: choice.Explain,
 			Metrics: Metrics{AttemptLevel: level, StrategyUsed: choice.Strategy, OriginalCriteria: st.Action.Target,
 				RelaxedCriteria: &profile, Timestamp: attemptStart},
 		}
