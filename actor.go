@@ -289,26 +289,17 @@ func (a *pageActor) assertPageText(ctx context.Context, act abi.Action) error {
 	}
 }
 
-// describeTarget names a target for messages: its selectors and texts.
+// describeTarget names a target for messages: its selectors and texts, or
+// its fingerprint when it has nothing else.
 func describeTarget(t *abi.Target) string {
 	if t == nil {
-		return "(no target)"
+		return t.String()
 	}
-	var parts []string
-	add := func(k, v string) {
-		if v != "" {
-			parts = append(parts, fmt.Sprintf("%s=%q", k, v))
-		}
-	}
-	add("css", t.CSS)
-	add("xpath", t.XPath)
-	add("text", t.Text)
-	add("role", t.Role)
-	add("label", t.Label)
-	add("placeholder", t.Placeholder)
-	add("near", t.Near)
-	if len(parts) == 0 && t.Fingerprint != nil {
+	if t.Fingerprint != nil && t.CSS == "" && t.XPath == "" && t.Text == "" && t.Role == "" &&
+		t.Label == "" && t.Placeholder == "" && t.Near == "" {
 		return resolver.Describe(t.Fingerprint)
 	}
-	return strings.Join(parts, " ")
+	u := *t
+	u.Fingerprint = nil
+	return u.String()
 }

@@ -148,3 +148,20 @@ func TestLocatorFor(t *testing.T) {
 		t.Errorf("nested: %q, want %q", nested.XPath, want)
 	}
 }
+
+func TestTargetString(t *testing.T) {
+	tests := []struct {
+		t    *Target
+		want string
+	}{
+		{nil, "(no target)"},
+		{&Target{}, "(empty target)"},
+		{&Target{CSS: "#buy", Text: `Buy "now"`}, `css="#buy" text="Buy \"now\""`},
+		{&Target{Role: "button", Fingerprint: &Element{Tag: "a", Attrs: map[string]string{"id": "x"}}}, `role="button" fingerprint="a#x"`},
+	}
+	for _, tt := range tests {
+		if got := tt.t.String(); got != tt.want {
+			t.Errorf("String() = %s, want %s", got, tt.want)
+		}
+	}
+}

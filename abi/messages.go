@@ -1,6 +1,9 @@
 package abi
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strconv"
+)
 
 // Request is what a strategy receives from ExportRun.
 type Request struct {
@@ -362,4 +365,42 @@ func LocatorFor(e Element) Locator {
 		out += FrameSeparator + p
 	}
 	return Locator{XPath: out}
+}
+
+// String names the target by its fields for messages, e.g.
+// css="#buy" text="Buy now"; a fingerprint appears as its tag and id.
+func (t *Target) String() string {
+	if t == nil {
+		return "(no target)"
+	}
+	var b []byte
+	add := func(k, v string) {
+		if v == "" {
+			return
+		}
+		if len(b) > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, k...)
+		b = append(b, '=')
+		b = strconv.AppendQuote(b, v)
+	}
+	add("css", t.CSS)
+	add("xpath", t.XPath)
+	add("text", t.Text)
+	add("role", t.Role)
+	add("label", t.Label)
+	add("placeholder", t.Placeholder)
+	add("near", t.Near)
+	if fp := t.Fingerprint; fp != nil {
+		name := fp.Tag
+		if id := fp.Attrs["id"]; id != "" {
+			name += "#" + id
+		}
+		add("fingerprint", name)
+	}
+	if len(b) == 0 {
+		return "(empty target)"
+	}
+	return string(b)
 }
