@@ -4,6 +4,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/selfheal/engine/abi"
 )
@@ -112,8 +113,9 @@ type prepared struct {
 	idStability              float64
 	textsDone                bool
 	// memo caches text comparisons of a fingerprint with candidate texts;
-	// pages repeat texts ("Edit", "Delete") so most lookups hit.
-	memo [6]map[string]float64
+	// pages repeat texts ("Edit", "Delete") so most lookups hit. Only the
+	// fingerprint's record allocates it.
+	memo *[6]map[string]float64
 }
 
 // memoRatio compares the fingerprint's text slot k with have through the
@@ -121,6 +123,9 @@ type prepared struct {
 func (fp *prepared) memoRatio(k int, want, have string, sim func(a, b string) float64) float64 {
 	if want == have {
 		return 1
+	}
+	if fp.memo == nil {
+		fp.memo = new([6]map[string]float64)
 	}
 	m := fp.memo[k]
 	if m == nil {
@@ -159,9 +164,22 @@ func prepare(e *abi.Element) prepared {
 }
 
 func prepareLazy(e *abi.Element) prepared {
-	p := prepared{e: e, idStability: 1}
-	p.classes = strings.Fields(e.Attrs["class"])
-	p.xsteps = xpathTags(e.XPath)
+	var p prepared
+	prepareInto(&p, e, nil)
+	return p
+}
+
+// prepareInto fills p for e, appending its XPath steps to arena (when not
+// nil) so that a snapshot's records share one backing array; it returns
+// the grown arena.
+func prepareInto(p *prepared, e *abi.Element, arena []string) []string {
+	*p = prepared{e: e, idStability: 1}
+	if c := e.Attrs["class"]; c != "" {
+		p.classes = strings.Fields(c)
+	}
+	start := len(arena)
+	arena = appendXPathTags(arena, e.XPath)
+	p.xsteps = arena[start:len(arena):len(arena)]
 	for _, a := range testIDAttrs {
 		if v := e.Attrs[a]; v != "" {
 			p.testID = a + "=" + v
@@ -169,7 +187,7 @@ func prepareLazy(e *abi.Element) prepared {
 		}
 	}
 	p.clickable = isClickable(e)
-	return p
+	return arena
 }
 
 // ensureTexts normalises the texts once.
@@ -212,12 +230,21 @@ func isClickable(e *abi.Element) bool {
 
 // xpathTags turns /html[1]/body[1]/div[2] into its steps, compared one by
 // one.
-func xpathTags(xp string) []string {
+func xpathTags(xp string) []string { return appendXPathTags(nil, xp) }
+
+// appendXPathTags appends the steps of xp to dst without allocating
+// anything but dst's growth.
+func appendXPathTags(dst []string, xp string) []string {
 	xp = strings.TrimPrefix(xp, "/")
-	if xp == "" {
-		return nil
+	for xp != "" {
+		i := strings.IndexByte(xp, '/')
+		if i < 0 {
+			return append(dst, xp)
+		}
+		dst = append(dst, xp[:i])
+		xp = xp[i+1:]
 	}
-	return strings.Split(xp, "/")
+	return dst
 }
 
 // features fills f with per-feature similarities in [0, 1] and has with the
@@ -367,14 +394,28 @@ func cheapFeatures(fp, c *prepared, f *[NumFeatures]float64, has *[NumFeatures]b
 	}
 }
 
-func sameAliasGroup(a, b string) bool {
-	for _, r := range ExpandRole(a, true) {
-		if r == b {
-			return true
+func sameAliasGroup(a, b string) bool { return aliasIndex()[a][b] }
+
+// aliasIndex maps every role and type name to the names it is an alias of
+// (ExpandRole's answer as a set), built once: fingerprint scoring asks for
+// every candidate.
+var aliasIndex = sync.OnceValue(func() map[string]map[string]bool {
+	idx := map[string]map[string]bool{}
+	for _, groups := range []map[string][]string{RoleAliases, TypeAliases} {
+		for key, members := range groups {
+			for _, name := range append([]string{key}, members...) {
+				if idx[name] == nil {
+					set := map[string]bool{}
+					for _, r := range ExpandRole(name, true) {
+						set[r] = true
+					}
+					idx[name] = set
+				}
+			}
 		}
 	}
-	return false
-}
+	return idx
+})
 
 func jaccard(a, b []string) float64 {
 	if len(a) == 0 && len(b) == 0 {
