@@ -62,7 +62,11 @@ func instantiate(tb testing.TB, cfg wazero.RuntimeConfig, bin []byte) api.Module
 		tb.Fatal(err)
 	}
 	(&fakeHost{page: true}).instantiate(ctx, tb, r, compiled)
-	mod, err := r.InstantiateModule(ctx, compiled, wazero.NewModuleConfig().WithStartFunctions("_initialize"))
+	mc := wazero.NewModuleConfig().WithStartFunctions("_initialize")
+	if v := os.Getenv("PHASES_GOGC"); v != "" {
+		mc = mc.WithEnv("GOGC", v)
+	}
+	mod, err := r.InstantiateModule(ctx, compiled, mc)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -73,8 +77,8 @@ func instantiate(tb testing.TB, cfg wazero.RuntimeConfig, bin []byte) api.Module
 // with the manifest's configuration of retry_with_longer_timeout.
 func phaseRequest(strategy string) []byte {
 	req := abi.Request{Strategy: strategy,
-		Error: abi.ErrorInfo{Type: "timeout", Message: `assert_text page: assertion failed: no text containing "Report ready" on https://shop.test/report (Timeout of 5s exceeded)`},
-		Action: abi.Action{Kind: abi.ActionClick, Target: &abi.Target{CSS: "#buy-old", Text: "Buy now", Role: "button"}, TimeoutMS: 5000},
+		Error:   abi.ErrorInfo{Type: "timeout", Message: `assert_text page: assertion failed: no text containing "Report ready" on https://shop.test/report (Timeout of 5s exceeded)`},
+		Action:  abi.Action{Kind: abi.ActionClick, Target: &abi.Target{CSS: "#buy-old", Text: "Buy now", Role: "button"}, TimeoutMS: 5000},
 		Attempt: 1, Healing: level1, SessionID: "5b3c0e5e-6a43-4d0b-9a4e-0b7f1f0f2c11", PageURL: "https://shop.test/cart",
 		Config:     json.RawMessage(`{"default_timeout_ms":5000,"max_timeout_ms":120000,"multiplier":2}`),
 		DeadlineMS: 10_000}
@@ -109,13 +113,16 @@ func callRun(ctx context.Context, tb testing.TB, mod api.Module, stack []uint64,
 //
 //   - export: heal_abi_version, the Go runtime's cost to enter and leave a
 //     //go:wasmexport function;
+//
 //   - alloc: heal_alloc of 1 KB;
+//
 //   - run/S: heal_alloc plus heal_run of a ~600-byte request to a strategy
 //     S of internal/benchguest (noop: decode the request, encode a result;
 //     the others add one part each);
+//
 //   - builtin: the same for retry_with_longer_timeout of this module.
 //
-//	go test -run '^$' -bench Phases -count 5 .
+//     go test -run '^$' -bench Phases -count 5 .
 func BenchmarkPhases(b *testing.B) {
 	for _, term := range []bool{false, true} {
 		name := "plain"
@@ -157,6 +164,14 @@ func BenchmarkPhases(b *testing.B) {
 				}
 			})
 		}
+		b.Run(name+"/run/noop_tiny", func(b *testing.B) {
+			in := []byte(`{"strategy":"noop"}`)
+			for b.Loop() {
+				if out := callRun(ctx, b, guest, stack, in); !bytes.Contains(out, []byte(`"outcome"`)) {
+					b.Fatalf("%s", out)
+				}
+			}
+		})
 		b.Run(name+"/builtin/retry_with_longer_timeout", func(b *testing.B) {
 			in := phaseRequest("retry_with_longer_timeout")
 			for b.Loop() {

@@ -124,7 +124,7 @@ func fastConfig(raw []byte, sv reflect.Value, ct *cfgType) (ok bool) {
 		return r.i == len(r.b)
 	}
 	for {
-		key := r.str()
+		key := r.key()
 		r.expect(':')
 		f := ct.field(key)
 		if f == nil {

@@ -123,7 +123,7 @@ func (r *reader) object(known []string, member func(key string)) {
 		return
 	}
 	for {
-		key := r.str()
+		key := r.key()
 		r.expect(':')
 		if k := indexOf(known, key); k >= 0 {
 			if seen&(1<<k) != 0 {
@@ -158,6 +158,15 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// key reads an object key. Keys are only compared, never kept, so a key
+// without escapes shares the input's memory instead of being allocated.
+func (r *reader) key() string {
+	alias := r.alias
+	r.alias = true
+	defer func() { r.alias = alias }()
+	return r.str()
 }
 
 // str reads a string. Strings without escapes or non-ASCII bytes, the
@@ -337,7 +346,7 @@ func (r *reader) skipNested(depth int) {
 	}
 	switch r.peek() {
 	case '"':
-		r.str()
+		r.key() // validated, not kept
 	case 't', 'f':
 		r.boolean()
 	case 'n':
@@ -355,7 +364,7 @@ func (r *reader) skipNested(depth int) {
 		}
 		for {
 			if open == '{' {
-				r.str()
+				r.key()
 				r.expect(':')
 			}
 			r.skipNested(depth + 1)

@@ -15,14 +15,25 @@ import (
 //go:wasmexport heal_abi_version
 func healABIVersion() uint32 { return uint32(abi.Current) }
 
-// request is the buffer heal_alloc handed out last. Each call gets a fresh
-// one: the decoded request shares its memory, and a strategy may keep
-// strings of it.
-var request []byte
+// request is the buffer heal_alloc handed out last. It is reused by the
+// next call that fits in it: allocating a fresh buffer per call costs a Go
+// guest more than copying the request's strings out of it.
+var (
+	request []byte
+	handed  bool
+)
+
+// maxKeptRequest bounds the request buffer kept between calls.
+const maxKeptRequest = 64 << 10
 
 //go:wasmexport heal_alloc
 func healAlloc(n uint32) uint32 {
-	request = make([]byte, max(n, 1))
+	size := int(max(n, 1))
+	if size > cap(request) || cap(request) > maxKeptRequest {
+		request = make([]byte, size)
+	}
+	request = request[:size]
+	handed = true
 	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(request))))
 }
 
@@ -36,15 +47,16 @@ const maxKeptResult = 256 << 10
 //go:wasmexport heal_run
 func healRun(ptr, n uint32) uint64 {
 	buf := request
-	if buf == nil || uintptr(ptr) != uintptr(unsafe.Pointer(unsafe.SliceData(buf))) || int(n) > len(buf) {
+	if !handed || uintptr(ptr) != uintptr(unsafe.Pointer(unsafe.SliceData(buf))) || int(n) > len(buf) {
 		panic(fmt.Sprintf("heal: heal_run(%#x, %d) does not name the buffer of the last heal_alloc", ptr, n))
 	}
-	// The request now belongs to the guest.
-	request = nil
+	handed = false
 	if cap(result) > maxKeptResult {
 		result = nil
 	}
-	result = runInto(result[:0], buf[:n])
+	// The request buffer is written again by the next call, so the
+	// decoded request must not share its memory.
+	result = runInto(result[:0], buf[:n], false)
 	return pack(result)
 }
 

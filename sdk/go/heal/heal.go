@@ -89,21 +89,26 @@ func init() {
 // Result out. It takes ownership of in: the request's strings share its
 // memory. Malformed input and unknown strategies panic, which the host sees
 // as a trap naming the problem on stderr.
-func run(in []byte) []byte { return runInto(nil, in) }
+func run(in []byte) []byte { return runInto(nil, in, true) }
 
 // runInto is run appending the result to dst, so that the wasm export can
-// reuse one result buffer.
-func runInto(dst, in []byte) []byte {
-	var req abi.Request
-	if err := decodeOwnedRequest(in, &req); err != nil {
+// reuse one result buffer; owned says whether the request may share in's
+// memory.
+func runInto(dst, in []byte, owned bool) []byte {
+	call := &Call{}
+	req := &call.Request
+	decode := decodeRequest
+	if owned {
+		decode = decodeOwnedRequest
+	}
+	if err := decode(in, req); err != nil {
 		panic(fmt.Sprintf("heal: the request is not a valid abi.Request: %v", err))
 	}
 	fn, ok := strategies[req.Strategy]
 	if !ok {
 		panic(fmt.Sprintf("heal: this module has no strategy %q (it has %s)", req.Strategy, strings.Join(Strategies(), ", ")))
 	}
-	call := Call{Request: req}
-	res := fn(&call)
+	res := fn(call)
 	out, err := encodeResult(dst, &res)
 	if err != nil {
 		panic(fmt.Sprintf("heal: strategy %q returned a result that cannot be encoded: %v", req.Strategy, err))
