@@ -130,10 +130,11 @@ func New(ctx context.Context, cfg Config) (_ *Engine, err error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	e.storeDesc = redactDSN(dsn)
-	e.store, err = store.Open(ctx, dsn)
+	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("engine: opening the history store %s: %w", e.storeDesc, err)
 	}
+	e.store = st
 	if _, err := e.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("engine: migrating %s: %w", e.storeDesc, err)
 	}

@@ -42,14 +42,24 @@ func Open(ctx context.Context, dsn string) (history.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Each branch returns a nil interface on failure: a typed nil store in
+	// a non-nil interface would be closed by callers' cleanup.
 	if IsPostgres(dsn) {
-		return postgres.Open(ctx, dsn)
+		s, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
 	if strings.Contains(path, "://") {
 		return nil, fmt.Errorf("store: %q is neither a postgres:// URL nor a file path", dsn)
 	}
-	return sqlite.Open(ctx, path)
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // OpenMigrated opens the store and applies pending migrations.

@@ -59,3 +59,18 @@ func TestOpenPicksTheStore(t *testing.T) {
 		t.Errorf("mysql: %v", err)
 	}
 }
+
+// A database that cannot be reached gives an error naming it and a nil
+// store, never a typed nil that a caller's cleanup would call into.
+func TestOpenUnreachableReturnsNilStore(t *testing.T) {
+	for _, dsn := range []string{"postgres://nobody@127.0.0.1:1/x?connect_timeout=2", filepath.Join(t.TempDir(), "missing", "dir", "\x00bad.db")} {
+		s, err := Open(t.Context(), dsn)
+		if err == nil {
+			s.Close()
+			t.Fatalf("%s: no error", dsn)
+		}
+		if s != nil {
+			t.Errorf("%s: store %#v returned with error %v", dsn, s, err)
+		}
+	}
+}
