@@ -88,6 +88,15 @@ func timeoutOf(act abi.Action) time.Duration {
 }
 
 func (a *pageActor) Perform(ctx context.Context, act abi.Action, level int) (executor.Performed, error) {
+	perf, err := a.perform(ctx, act, level)
+	if err != nil && errors.Is(err, browser.ErrCrashed) {
+		// No strategy can heal a dead browser: stop healing at once.
+		err = fmt.Errorf("%w: %w", executor.ErrUnrecoverable, err)
+	}
+	return perf, err
+}
+
+func (a *pageActor) perform(ctx context.Context, act abi.Action, level int) (executor.Performed, error) {
 	switch act.Kind {
 	case abi.ActionNavigate:
 		_, err := a.s.Navigate(ctx, abi.Navigation{URL: act.URL, TimeoutMS: act.TimeoutMS})
@@ -205,6 +214,11 @@ func (a *pageActor) locate(ctx context.Context, act abi.Action, level int) (abi.
 			l.XPath = ""
 		}
 		if _, err := a.s.WaitForSelector(ctx, l); err != nil {
+			if errors.Is(err, browser.ErrCrashed) || errors.Is(err, abi.ErrBadRequest) {
+				// Not a missing element: a dead browser or a selector
+				// Chromium cannot parse.
+				return l, executor.Performed{}, &ActionError{Kind: act.Kind, Target: desc, Err: err}
+			}
 			return l, executor.Performed{}, &ActionError{Kind: act.Kind, Target: desc,
 				Err: fmt.Errorf("%w within %v (%v)", ErrElementNotFound, timeoutOf(act), err)}
 		}

@@ -192,8 +192,15 @@ func (e *Engine) Flush(ctx context.Context) error { return e.recorder.Flush(ctx)
 func (e *Engine) sharedBrowser(ctx context.Context) (*browser.Browser, error) {
 	e.browserMu.Lock()
 	defer e.browserMu.Unlock()
-	if e.browser != nil {
+	if e.browser != nil && e.browser.Alive() {
 		return e.browser, nil
+	}
+	if e.browser != nil {
+		// Chromium died (crashed or killed): start a new one for new
+		// sessions; sessions of the old one fail with browser.ErrCrashed.
+		e.log.Warn("chromium is not running; starting a new one")
+		_ = e.browser.Close()
+		e.browser = nil
 	}
 	b, err := browser.Launch(ctx, browser.Options{ExecPath: e.cfg.ChromiumPath})
 	if err != nil {

@@ -2,8 +2,15 @@ package engine
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/selfheal/engine/abi"
 )
 
 // An unreachable database is a clear error naming it, not a crash.
@@ -32,5 +39,46 @@ func TestResolveURL(t *testing.T) {
 	}
 	if _, err := resolveURL("", "/v1/"); err == nil || !strings.Contains(err.Error(), "base URL") {
 		t.Errorf("relative URL without a base: %v", err)
+	}
+}
+
+// A browser that dies mid-run fails the step at once, naming Chromium, and
+// the next session gets a new browser.
+func TestBrowserCrash(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `<title>t</title><button id="b">Go</button>`)
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	eng, err := New(ctx, Config{DB: filepath.Join(t.TempDir(), "h.db"), CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close(ctx)
+	s, err := eng.OpenSession(ctx, SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Do(ctx, Step{Action: abi.Action{Kind: abi.ActionNavigate, URL: srv.URL}}); r.Status != "passed" {
+		t.Fatalf("navigate: %+v", r)
+	}
+	if err := eng.browser.Process().Kill(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := s.Do(ctx, Step{Action: abi.Action{Kind: abi.ActionClick, Target: &abi.Target{CSS: "#b"}, TimeoutMS: 3000}})
+	if r.Status != "failed" || !strings.Contains(r.Error, "chromium") || len(r.Attempts) != 0 {
+		t.Fatalf("after the crash: %+v", r)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the crash took %v to report", d)
+	}
+	s2, err := eng.OpenSession(ctx, SessionOptions{})
+	if err != nil {
+		t.Fatalf("a session after the crash: %v", err)
+	}
+	defer s2.Close()
+	if r := s2.Do(ctx, Step{Action: abi.Action{Kind: abi.ActionNavigate, URL: srv.URL}}); r.Status != "passed" {
+		t.Fatalf("navigate in a new browser: %+v", r)
 	}
 }

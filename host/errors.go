@@ -83,6 +83,10 @@ type CallError struct {
 
 func (e *CallError) Error() string {
 	msg := fmt.Sprintf("plugin %q strategy %q: %v", e.Plugin, e.Strategy, e.Err)
+	if e.Plugin == "" {
+		// No plugin was found for the strategy.
+		msg = fmt.Sprintf("strategy %q: %v", e.Strategy, e.Err)
+	}
 	if e.Stderr != "" {
 		msg += "\nguest stderr:\n" + e.Stderr
 	}

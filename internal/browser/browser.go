@@ -134,6 +134,9 @@ func (b *Browser) Process() *os.Process {
 	return nil
 }
 
+// Alive reports whether the browser can still take commands.
+func (b *Browser) Alive() bool { return b.alive() }
+
 // alive reports whether the browser can still take commands.
 func (b *Browser) alive() bool {
 	if b.ctx.Err() != nil {

@@ -294,6 +294,10 @@ type Report struct {
 	Final int
 }
 
+// ErrUnrecoverable marks action errors no strategy can heal, such as a
+// crashed browser; the executor stops at once and reports them.
+var ErrUnrecoverable = errors.New("unrecoverable")
+
 // ErrExhausted is returned when every retry or strategy was used up.
 var ErrExhausted = errors.New("recovery strategies exhausted")
 
@@ -320,6 +324,10 @@ func (e *Executor) Execute(ctx context.Context, st Step) Report {
 	perf, err := e.perform(ctx, &rep, st.Action, 0)
 	if err == nil {
 		rep.OK, rep.Element = true, perf.Element
+		return done(rep)
+	}
+	if errors.Is(err, ErrUnrecoverable) {
+		rep.Err = err
 		return done(rep)
 	}
 
@@ -455,6 +463,10 @@ func (e *Executor) Execute(ctx context.Context, st Step) Report {
 		}
 		e.record(ctx, att, st)
 		rep.Attempts = append(rep.Attempts, att)
+		if errors.Is(err, ErrUnrecoverable) {
+			rep.Err = err
+			return done(rep)
+		}
 		if cerr := ctx.Err(); cerr != nil {
 			rep.Err = fmt.Errorf("%w: %v", contextErr(cerr), err)
 			return done(rep)

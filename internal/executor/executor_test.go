@@ -499,3 +499,14 @@ func TestFixedStrategiesGetPatternParams(t *testing.T) {
 		t.Fatalf("requests = %+v", h.reqs)
 	}
 }
+
+func TestUnrecoverableStopsHealing(t *testing.T) {
+	crash := fmt.Errorf("%w: chromium is not running", ErrUnrecoverable)
+	actor := &scriptedActor{results: []error{crash}}
+	h := &outcomeHealer{}
+	ex := New(DefaultConfig(), actor, typeClassifier("x"), listSelector{"a", "b"}, h, nil, WithClock(newFakeClock()))
+	rep := ex.Execute(context.Background(), Step{Action: click()})
+	if rep.OK || !errors.Is(rep.Err, ErrUnrecoverable) || len(h.reqs) != 0 || len(actor.levels) != 1 {
+		t.Fatalf("report %+v after %d strategy calls and %d performs", rep, len(h.reqs), len(actor.levels))
+	}
+}
