@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/chromedp/cdproto/emulation"
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"image"
 	_ "image/png" // screenshots are PNG
 	"strings"
@@ -192,6 +194,11 @@ func (s *Session) fail(what string, err error) error {
 	return s.b.crashErr(fmt.Errorf("browser: %s: %w", what, err))
 }
 
+// pageJSON are the decoding options for page.js's answers: JavaScript
+// strings may hold lone surrogates, which JSON.stringify escapes and a
+// strict decoder refuses.
+var pageJSON = jsontext.AllowInvalidUTF8(true)
+
 // eval runs one operation of page.js and decodes its JSON result.
 func eval[T any](ctx context.Context, op string, arg any) (T, error) {
 	var zero T
@@ -201,12 +208,19 @@ func eval[T any](ctx context.Context, op string, arg any) (T, error) {
 	}
 	o, _ := json.Marshal(op)
 	expr := "JSON.stringify((" + pageJS + ")(" + string(o) + "," + string(a) + "))"
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+	// The answer is a JSON text inside a JSON string: take the raw string
+	// and decode both layers with the faster decoder (a 2,000-element
+	// snapshot is ~0.8 MB; encoding/json spent ~20 ms on it, this ~7 ms).
+	quoted, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](expr))
 	if err != nil {
 		return zero, err
 	}
+	var raw string
+	if err := jsonv2.Unmarshal(quoted, &raw, pageJSON); err != nil {
+		return zero, fmt.Errorf("decoding the page's answer to %s: %w", op, err)
+	}
 	var v T
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+	if err := jsonv2.Unmarshal([]byte(raw), &v, pageJSON); err != nil {
 		return zero, fmt.Errorf("decoding the page's answer to %s: %w", op, err)
 	}
 	return v, nil

@@ -537,3 +537,23 @@ func TestVisibleNeedsADisplay(t *testing.T) {
 		t.Fatalf("err = %v, want a message about the display", err)
 	}
 }
+
+// JavaScript strings may hold lone surrogates; the snapshot still decodes.
+func TestSnapshotLoneSurrogate(t *testing.T) {
+	srv := serve(t, map[string]string{"/": `<title>s</title><button id="b">x</button><script>document.getElementById("b").textContent = "bad \ud800 text";</script>`})
+	s := newSession(t, SessionOptions{})
+	if _, err := s.Navigate(t.Context(), abi.Navigation{URL: srv.URL + "/"}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := s.Snapshot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range snap.Elements {
+		found = found || (e.Tag == "button" && strings.HasPrefix(e.Text, "bad "))
+	}
+	if !found {
+		t.Errorf("button not in snapshot: %+v", snap.Elements)
+	}
+}
