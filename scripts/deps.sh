@@ -15,7 +15,7 @@ have clang-14 || need+=(clang-14)
 have wasm-ld-14 || need+=(lld-14)
 pkg_installed wasi-libc || need+=(wasi-libc)
 pkg_installed libclang-rt-14-dev-wasm32 || need+=(libclang-rt-14-dev-wasm32)
-have psql || need+=(postgresql-client)
+have python3 || need+=(python3)  # examples/agents: the Python agent's test
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
