@@ -340,10 +340,7 @@ func (s *Session) Query(ctx context.Context, q abi.Query) ([]abi.Element, error)
 		return nil, err
 	}
 	defer done()
-	res, err := eval[struct {
-		Elements []abi.Element `json:"elements"`
-		Error    string        `json:"error"`
-	}](c, "query", jt)
+	res, err := eval[queryAnswer](c, "query", jt)
 	switch {
 	case err != nil:
 		return nil, s.fail("query "+desc, err)
@@ -384,11 +381,11 @@ func (s *Session) Snapshot(ctx context.Context) (abi.Snapshot, error) {
 		return abi.Snapshot{}, err
 	}
 	defer done()
-	snap, err := eval[abi.Snapshot](c, "snapshot", nil)
+	snap, err := eval[snapshotAnswer](c, "snapshot", nil)
 	if err != nil {
-		return snap, s.fail("snapshot", err)
+		return snap.Snapshot, s.fail("snapshot", err)
 	}
-	return snap, nil
+	return snap.Snapshot, nil
 }
 
 // Screenshot captures the viewport at a device scale (0 means 1).
