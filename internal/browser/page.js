@@ -323,12 +323,13 @@
   }
 
   // pack replaces the records of a snapshot or query answer by their
-  // compact form in "els".
+  // compact form in "els", preceded by their count in "n".
   function pack(ans) {
     if (!ans.elements) return ans;
     var p = packer(), els = new Array(ans.elements.length);
     for (var i = 0; i < els.length; i++) els[i] = p(ans.elements[i]);
     delete ans.elements;
+    ans.n = els.length; // before els, so that Go can size the list
     ans.els = els;
     return ans;
   }

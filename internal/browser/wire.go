@@ -24,6 +24,7 @@ type snapshotAnswer struct{ abi.Snapshot }
 
 // UnmarshalJSONFrom reads {"url", "title", "viewport", "els"}.
 func (a *snapshotAnswer) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	n := 0
 	return readAnswer(d, func(key string) (bool, error) {
 		var err error
 		switch key {
@@ -33,8 +34,10 @@ func (a *snapshotAnswer) UnmarshalJSONFrom(d *jsontext.Decoder) error {
 			a.Title, err = readString(d)
 		case "viewport":
 			err = jsonv2.UnmarshalDecode(d, &a.Viewport)
+		case "n":
+			n, err = readCount(d)
 		case "els":
-			a.Elements, err = readRecords(d)
+			a.Elements, err = readRecords(d, n)
 		default:
 			return false, nil
 		}
@@ -50,13 +53,16 @@ type queryAnswer struct {
 
 // UnmarshalJSONFrom reads {"els"} or {"error"}.
 func (a *queryAnswer) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	n := 0
 	return readAnswer(d, func(key string) (bool, error) {
 		var err error
 		switch key {
 		case "error":
 			a.Error, err = readString(d)
+		case "n":
+			n, err = readCount(d)
 		case "els":
-			a.Elements, err = readRecords(d)
+			a.Elements, err = readRecords(d, n)
 		default:
 			return false, nil
 		}
@@ -119,21 +125,33 @@ type recordReader struct {
 	xpath  string
 }
 
-// readRecords reads the "els" array.
-func readRecords(d *jsontext.Decoder) ([]abi.Element, error) {
+// maxCount bounds the list capacity a count may ask for up front.
+const maxCount = 1 << 20
+
+// readCount reads "n", the number of records that follow.
+func readCount(d *jsontext.Decoder) (int, error) {
+	tok, err := d.ReadToken()
+	if err != nil {
+		return 0, err
+	}
+	if tok.Kind() != '0' {
+		return 0, fmt.Errorf("%w: %v where a count belongs", errWire, tok.Kind())
+	}
+	return int(min(max(tok.Int(), 0), maxCount)), nil
+}
+
+// readRecords reads the "els" array; n is the expected count (a hint).
+func readRecords(d *jsontext.Decoder, n int) ([]abi.Element, error) {
 	if err := expect(d, '['); err != nil {
 		return nil, err
 	}
 	r := recordReader{d: d, frames: [][]string{{}}}
-	var out []abi.Element
+	out := make([]abi.Element, 0, n)
 	for d.PeekKind() != ']' {
 		out = append(out, abi.Element{Index: len(out)})
 		if err := r.record(&out[len(out)-1]); err != nil {
 			return nil, fmt.Errorf("record %d: %w", len(out)-1, err)
 		}
-	}
-	if out == nil {
-		out = []abi.Element{}
 	}
 	return out, expect(d, ']')
 }
