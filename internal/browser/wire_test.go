@@ -175,3 +175,22 @@ func coversHardCases(t *testing.T, els []abi.Element) {
 		}
 	}
 }
+
+// Any input decodes or fails with an error; none panics, and decoded
+// records are numbered by position.
+func FuzzCompactRecords(f *testing.F) {
+	f.Add(`{"url":"u","n":2,"els":[["a",["id","x"],"t",0,"",0,0,"html[1]",2,1,2,3,4,3,[0,1,2,3],0],["b",0,1,1,1,1,1,"b[1]",4,0,0,0,0,0,0,["/f[1]"]]]}`)
+	f.Add(`{"n":99999999999,"els":[]}`)
+	f.Add(`{"els":[["a",0,"t",0,"",0,1,"",2,1,2,3,4,3,0,0]]}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		var a snapshotAnswer
+		if err := a.UnmarshalJSONFrom(jsontext.NewDecoder(strings.NewReader(in), pageJSON)); err != nil {
+			return
+		}
+		for i, e := range a.Elements {
+			if e.Index != i || e.Attrs == nil || e.Frame == nil {
+				t.Fatalf("record %d: %+v", i, e)
+			}
+		}
+	})
+}
