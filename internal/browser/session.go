@@ -126,6 +126,13 @@ func (s *Session) openTab(ctx context.Context, incognito bool) (*tab, error) {
 			errc <- err
 			return
 		}
+		// Every tab behaves as the focused one: key presses (PageDown) and
+		// focus events must not depend on which of several sessions'
+		// tabs the browser last brought to the front.
+		if _, err := chromedp.Call(tctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+			errc <- err
+			return
+		}
 		if s.opts.UserAgent != "" {
 			_, err := chromedp.Call(tctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: s.opts.UserAgent})
 			errc <- err

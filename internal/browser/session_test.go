@@ -557,3 +557,37 @@ func TestSnapshotLoneSurrogate(t *testing.T) {
 		t.Errorf("button not in snapshot: %+v", snap.Elements)
 	}
 }
+
+// Keys reach a session's page even when another session's tab was opened
+// after it (every tab behaves as focused).
+func TestPageDownInABackgroundTab(t *testing.T) {
+	srv := serve(t, map[string]string{"/": `<title>tall</title><p>top</p><div style="height:5000px">x</div>`})
+	ctx := t.Context()
+	s1 := newSession(t, SessionOptions{})
+	if _, err := s1.Navigate(ctx, abi.Navigation{URL: srv.URL + "/"}); err != nil {
+		t.Fatal(err)
+	}
+	s2 := newSession(t, SessionOptions{})
+	if _, err := s2.Navigate(ctx, abi.Navigation{URL: srv.URL + "/"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := s1.Press(ctx, abi.Locator{Key: "PageDown"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		snap, err := s1.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if snap.Viewport.ScrollY > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("PageDown in the first tab did not scroll it (scroll_y %v)", snap.Viewport.ScrollY)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
