@@ -39,10 +39,9 @@ build: deps wasm
 
 # The whole suite: every Go module in the repository, with the race
 # detector, against real Chromium, PostgreSQL and the guests built above,
-# then a short run of every fuzz target.
+# then a short run of every fuzz target, then one summary line.
 test: deps wasm
-	./scripts/test.sh
-	./scripts/fuzz.sh 5s
+	FUZZTIME=5s ./scripts/test.sh
 
 run: build
 	./scripts/run.sh
