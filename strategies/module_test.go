@@ -22,36 +22,44 @@ import (
 // its exports, its imports against the manifest's grants, heal_describe
 // against the manifest, and one strategy call through heal_run.
 
-var (
-	buildOnce sync.Once
-	wasmBytes []byte
-	buildErr  error
-)
-
 // builtModule builds the module once per test binary, with the same flags
 // as the Makefile's GO_WASM.
-func builtModule(tb testing.TB) []byte {
+func builtModule(tb testing.TB) []byte { return buildWasm(tb, ".") }
+
+var builds sync.Map // package path -> *wasmBuild
+
+type wasmBuild struct {
+	once sync.Once
+	bin  []byte
+	err  error
+}
+
+// buildWasm builds the Go package pkg for wasip1 as a reactor once per test
+// binary, with the Makefile's GO_WASM flags, and returns the module.
+func buildWasm(tb testing.TB, pkg string) []byte {
 	tb.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "builtin-wasm")
+	v, _ := builds.LoadOrStore(pkg, new(wasmBuild))
+	b := v.(*wasmBuild)
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "strategies-wasm")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
 		defer os.RemoveAll(dir)
-		out := filepath.Join(dir, "builtin.wasm")
-		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s", "-o", out, ".")
+		out := filepath.Join(dir, "module.wasm")
+		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s", "-o", out, pkg)
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
 		if msg, err := cmd.CombinedOutput(); err != nil {
-			buildErr = &buildError{err, string(msg)}
+			b.err = &buildError{err, string(msg)}
 			return
 		}
-		wasmBytes, buildErr = os.ReadFile(out)
+		b.bin, b.err = os.ReadFile(out)
 	})
-	if buildErr != nil {
-		tb.Fatalf("building the module: %v", buildErr)
+	if b.err != nil {
+		tb.Fatalf("building %s for wasip1: %v", pkg, b.err)
 	}
-	return wasmBytes
+	return b.bin
 }
 
 type buildError struct {

@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,36 +15,8 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
-var (
-	benchGuestOnce sync.Once
-	benchGuestBin  []byte
-	benchGuestErr  error
-)
-
 // benchGuest builds internal/benchguest once per test binary.
-func benchGuest(tb testing.TB) []byte {
-	tb.Helper()
-	benchGuestOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "benchguest-wasm")
-		if err != nil {
-			benchGuestErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		out := filepath.Join(dir, "benchguest.wasm")
-		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-ldflags=-s", "-o", out, "./internal/benchguest")
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			benchGuestErr = &buildError{err, string(msg)}
-			return
-		}
-		benchGuestBin, benchGuestErr = os.ReadFile(out)
-	})
-	if benchGuestErr != nil {
-		tb.Fatalf("building the bench guest: %v", benchGuestErr)
-	}
-	return benchGuestBin
-}
+func benchGuest(tb testing.TB) []byte { return buildWasm(tb, "./internal/benchguest") }
 
 // instantiate compiles bin in a fresh runtime of cfg and instantiates it
 // with a fake host whose page answers page_info and network_state.
