@@ -96,7 +96,11 @@ func (e *Engine) Run(ctx context.Context, wf *Workflow, opts RunOptions) (*Repor
 		if name == "" {
 			name = fmt.Sprintf("step %d", i+1)
 		}
-		steps = append(steps, plan{name: name, step: Step{Action: act, Key: wf.Key(i), Retries: st.Retries,
+		retries := st.Retries
+		if retries == 0 {
+			retries = -1 // the file said 0: no healing for this step
+		}
+		steps = append(steps, plan{name: name, step: Step{Action: act, Key: wf.Key(i), Retries: retries,
 			Strategies: st.Strategies, URLPattern: st.URLPattern}})
 	}
 	for i, p := range steps {

@@ -119,7 +119,8 @@ type Step struct {
 	// Key identifies the action across runs (workflow/step): its element
 	// fingerprint is stored under it and failed strategies are not repeated.
 	Key string
-	// Retries overrides the engine's retry count when > 0.
+	// Retries overrides the engine's retry count when > 0; a negative
+	// value disables healing for this step.
 	Retries int
 	// Strategies fixes the strategy order instead of learned selection.
 	Strategies []string

@@ -276,7 +276,8 @@ type Step struct {
 	// that strategies that failed for it are not repeated.
 	ActionKey string
 	Host      string
-	// MaxRetries overrides the configured retries when > 0.
+	// MaxRetries overrides the configured retries when > 0; a negative
+	// value disables healing for the step (the normal attempt only).
 	MaxRetries int
 	// Strategies, when set, replaces selection with this fixed order.
 	Strategies []string
@@ -332,8 +333,11 @@ func (e *Executor) Execute(ctx context.Context, st Step) Report {
 	}
 
 	retries := e.cfg.MaxRetries
-	if st.MaxRetries > 0 {
+	switch {
+	case st.MaxRetries > 0:
 		retries = st.MaxRetries
+	case st.MaxRetries < 0:
+		retries = 0
 	}
 	var (
 		tried    []string

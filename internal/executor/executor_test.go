@@ -510,3 +510,13 @@ func TestUnrecoverableStopsHealing(t *testing.T) {
 		t.Fatalf("report %+v after %d strategy calls and %d performs", rep, len(h.reqs), len(actor.levels))
 	}
 }
+
+func TestNegativeMaxRetriesDisablesHealing(t *testing.T) {
+	actor := &scriptedActor{results: []error{errMissing, nil}}
+	h := &outcomeHealer{}
+	ex := New(DefaultConfig(), actor, typeClassifier("x"), listSelector{"a"}, h, nil, WithClock(newFakeClock()))
+	rep := ex.Execute(context.Background(), Step{Action: click(), MaxRetries: -1})
+	if rep.OK || len(h.reqs) != 0 || len(actor.levels) != 1 || !errors.Is(rep.Err, ErrExhausted) {
+		t.Fatalf("report %+v, %d strategy calls, %d performs", rep, len(h.reqs), len(actor.levels))
+	}
+}
