@@ -44,6 +44,7 @@ func TestLoadRefusesBrokenModules(t *testing.T) {
 		{"sha256 mismatch", fixture{wasm: "good.wasm", sha: zeros}, host.ErrChecksum, []string{zeros}},
 		{"truncated file", fixture{wasm: "error/truncated.wasm"}, host.ErrNotWasm, nil},
 		{"non-wasm file", fixture{wasm: "error/notwasm.wasm"}, host.ErrNotWasm, []string{"header"}},
+		{"module that panics the validator", fixture{wasm: "error/validator_panic.wasm"}, host.ErrNotWasm, []string{"fails validation"}},
 		{"memory above limit", fixture{wasm: "error/big.wasm", extra: "[limits]\nmemory_pages = 16"}, host.ErrMemoryLimit, []string{"40 pages"}},
 		{"describe disagrees", fixture{wasm: "good.wasm", strategies: []string{"page_info"}, grants: goodFixture.grants}, host.ErrManifest, []string{"take_page"}},
 	}

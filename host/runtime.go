@@ -155,7 +155,7 @@ func (r *Runtime) Load(ctx context.Context, manifestPath string) (*Plugin, error
 	if closed {
 		return fail(fmt.Errorf("runtime: %w", ErrClosed))
 	}
-	compiled, err := r.rt.CompileModule(ctx, code)
+	compiled, err := r.compile(ctx, code)
 	if err != nil {
 		return fail(fmt.Errorf("%w: %v", ErrNotWasm, err))
 	}
@@ -329,4 +329,17 @@ func checkDescription(m *Manifest, raw []byte) error {
 		return fmt.Errorf("%w: manifest %s lists strategies %v, the module describes %v", ErrManifest, m.Path(), m.Strategies(), d.Strategies)
 	}
 	return nil
+}
+
+// compile compiles a module, turning a panic inside wazero's validator
+// into an error: a crafted module (a function whose type index is past the
+// type section) panics in wazero 1.12 instead of failing validation, and a
+// plugin must never crash the engine.
+func (r *Runtime) compile(ctx context.Context, code []byte) (c wazero.CompiledModule, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c, err = nil, fmt.Errorf("the module fails validation (the compiler panicked: %v)", p)
+		}
+	}()
+	return r.rt.CompileModule(ctx, code)
 }
