@@ -12,7 +12,22 @@ for mod in $(find . -name go.mod -not -path './build/*' -not -path './.git/*' -p
     targets=$(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u || true)
     for target in $targets; do
       echo "== fuzz ${dir#$PWD/} $target ($fuzztime)" >&2
-      if ! (cd "$dir" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" . >"$log" 2>&1); then
+      ok=0
+      for try in 1 2; do
+        if (cd "$dir" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" . >"$log" 2>&1); then
+          ok=1
+          break
+        fi
+        # The fuzzing engine sometimes stops on its own time limit while a
+        # worker is still starting ("context deadline exceeded") without
+        # having found anything; that is retried once. A real finding
+        # writes a failing input and is reported at once.
+        if grep -q 'Failing input written' "$log" || ! grep -q 'context deadline exceeded' "$log"; then
+          break
+        fi
+        echo "   (the fuzzing engine timed out without a finding; running it again)" >&2
+      done
+      if [ "$ok" != 1 ]; then
         echo "fuzz ${dir#$PWD/} $target failed:" >&2
         tail -40 "$log" >&2
         status=1
