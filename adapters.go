@@ -60,20 +60,26 @@ func (l *learner) Next(ctx context.Context, q executor.SelectQuery) (executor.Ch
 // fixes its strategies still gets the configured values.
 func (e *Engine) strategyParams(errorType, strategy string) json.RawMessage {
 	if p, ok := e.classifier.Pattern(errorType); ok {
-		for _, s := range p.Strategies() {
-			if s.Name() == strategy {
-				return s.ParamsJSON()
-			}
+		if params, ok := paramsIn(p, strategy); ok {
+			return params
 		}
 	}
 	for _, p := range e.classifier.Patterns() {
-		for _, s := range p.Strategies() {
-			if s.Name() == strategy {
-				return s.ParamsJSON()
-			}
+		if params, ok := paramsIn(p, strategy); ok {
+			return params
 		}
 	}
 	return nil
+}
+
+// paramsIn returns the parameters pattern p gives strategy, if it lists it.
+func paramsIn(p *classify.Pattern, strategy string) (json.RawMessage, bool) {
+	for _, s := range p.Strategies() {
+		if s.Name() == strategy {
+			return s.ParamsJSON(), true
+		}
+	}
+	return nil, false
 }
 
 func patternRecords(c *classify.Classifier) []history.PatternRecord {

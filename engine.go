@@ -17,7 +17,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -129,7 +128,7 @@ func New(ctx context.Context, cfg Config) (_ *Engine, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	e.storeDesc = redactDSN(dsn)
+	e.storeDesc = store.Redact(dsn)
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("engine: opening the history store %s: %w", e.storeDesc, err)
@@ -208,18 +207,6 @@ func (e *Engine) sharedBrowser(ctx context.Context) (*browser.Browser, error) {
 	}
 	e.browser = b
 	return b, nil
-}
-
-// redactDSN hides a password in a database URL for messages.
-func redactDSN(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return dsn
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
 }
 
 func spoolName(desc string) string {

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -37,16 +36,6 @@ func parseHistoryFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error 
 }
 
 // redact hides a password in a database URL.
-func redactDSN(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return dsn
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
-}
 
 // runMigrate: engine migrate [--db DSN]
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -77,9 +66,9 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		kind = "postgres"
 	}
 	if before == after {
-		fmt.Fprintf(stdout, "%s %s: schema version %d (up to date)\n", kind, redactDSN(dsn), after)
+		fmt.Fprintf(stdout, "%s %s: schema version %d (up to date)\n", kind, store.Redact(dsn), after)
 	} else {
-		fmt.Fprintf(stdout, "%s %s: schema version %d (migrated from %d)\n", kind, redactDSN(dsn), after, before)
+		fmt.Fprintf(stdout, "%s %s: schema version %d (migrated from %d)\n", kind, store.Redact(dsn), after, before)
 	}
 	return nil
 }
@@ -99,7 +88,7 @@ func openForReading(ctx context.Context, db string) (history.Store, error) {
 	if v == 0 {
 		s.Close()
 		dsn, _ := store.Resolve(db)
-		return nil, fmt.Errorf("%w: %s has no history schema; run engine migrate", errBadInput, redactDSN(dsn))
+		return nil, fmt.Errorf("%w: %s has no history schema; run engine migrate", errBadInput, store.Redact(dsn))
 	}
 	return s, nil
 }

@@ -5,6 +5,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 
@@ -74,4 +75,16 @@ func OpenMigrated(ctx context.Context, dsn string) (history.Store, int, error) {
 		return nil, 0, err
 	}
 	return s, v, nil
+}
+
+// Redact hides the password of a database URL, for messages and logs.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
 }
